@@ -1,0 +1,51 @@
+package maestrano
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ConfigError reports missing or invalid configuration.
+type ConfigError struct {
+	// Marketplace names the marketplace, when the problem is in one.
+	Marketplace string
+	// Problems lists what is wrong, one short sentence each.
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	where := "maestrano: configuration"
+	if e.Marketplace != "" {
+		where = fmt.Sprintf("maestrano: marketplace %q", e.Marketplace)
+	}
+	return where + ": " + strings.Join(e.Problems, "; ")
+}
+
+// APIError is an error answer of a platform API (here: the developer
+// platform). Message is the platform's own message, without secrets.
+type APIError struct {
+	// Op names the call, e.g. "fetch marketplaces".
+	Op string
+	// StatusCode is the HTTP status (0 when the body, not the status, said error).
+	StatusCode int
+	// Message is the platform's error message, truncated to 512 bytes.
+	Message string
+}
+
+func (e *APIError) Error() string {
+	if e.StatusCode != 0 {
+		return fmt.Sprintf("maestrano: %s: HTTP %d: %s", e.Op, e.StatusCode, e.Message)
+	}
+	return fmt.Sprintf("maestrano: %s: %s", e.Op, e.Message)
+}
+
+// UnknownMarketplaceError is returned by [Registry.Get] for a name the
+// registry does not hold.
+type UnknownMarketplaceError struct {
+	Name  string
+	Known []string
+}
+
+func (e *UnknownMarketplaceError) Error() string {
+	return fmt.Sprintf("maestrano: unknown marketplace %q (known: %s)", e.Name, strings.Join(e.Known, ", "))
+}

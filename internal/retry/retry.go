@@ -1,0 +1,127 @@
+// Package retry runs an HTTP exchange again after transient failures, with
+// capped exponential backoff and jitter, waiting in a way that honours ctx.
+// It exists only to support the SDK packages.
+package retry
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Defaults of a zero Policy.
+const (
+	DefaultMaxRetries = 2
+	DefaultBaseDelay  = 500 * time.Millisecond
+	DefaultMaxDelay   = 5 * time.Second
+)
+
+// Policy says how often and how long to wait. The zero value retries
+// DefaultMaxRetries times; MaxRetries < 0 disables retries.
+type Policy struct {
+	MaxRetries int
+	BaseDelay  time.Duration
+	MaxDelay   time.Duration
+	// Sleep waits d or until ctx is done; nil uses a timer. Tests set it to
+	// skip the wait.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Do calls send until it returns a response that should not be retried, the
+// retries are used up, or ctx is done. send must build a fresh request each
+// time (bodies are not re-wound here). A response that is retried has its
+// body closed.
+func (p Policy) Do(ctx context.Context, send func() (*http.Response, error)) (*http.Response, error) {
+	max := p.MaxRetries
+	if max == 0 {
+		max = DefaultMaxRetries
+	}
+	if max < 0 {
+		max = 0
+	}
+	for attempt := 0; ; attempt++ {
+		resp, err := send()
+		if attempt >= max || !retryable(ctx, resp, err) {
+			if err != nil && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return resp, err
+		}
+		wait := p.delay(attempt, resp)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		if serr := p.sleep(ctx, wait); serr != nil {
+			return nil, serr
+		}
+	}
+}
+
+func retryable(ctx context.Context, resp *http.Response, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			var unknownAuthority x509.UnknownAuthorityError
+			var hostnameErr x509.HostnameError
+			var certInvalid x509.CertificateInvalidError
+			if errors.As(err, &unknownAuthority) || errors.As(err, &hostnameErr) || errors.As(err, &certInvalid) {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return resp.Header.Get("Retry-After") != ""
+	case resp.StatusCode == http.StatusBadGateway, resp.StatusCode == http.StatusServiceUnavailable,
+		resp.StatusCode == http.StatusGatewayTimeout, resp.StatusCode == http.StatusInternalServerError:
+		return true
+	}
+	return false
+}
+
+func (p Policy) delay(attempt int, resp *http.Response) time.Duration {
+	base, maxd := p.BaseDelay, p.MaxDelay
+	if base <= 0 {
+		base = DefaultBaseDelay
+	}
+	if maxd <= 0 {
+		maxd = DefaultMaxDelay
+	}
+	if resp != nil {
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
+			if d := time.Duration(s) * time.Second; d <= maxd {
+				return d
+			}
+			return maxd
+		}
+	}
+	d := base << attempt
+	if d > maxd || d <= 0 {
+		d = maxd
+	}
+	// 75–100 % jitter.
+	return d - time.Duration(rand.Int64N(int64(d)/4+1))
+}
+
+func (p Policy) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,47 @@
+package saml
+
+import "fmt"
+
+// Reason classifies why a SAML message was refused.
+type Reason string
+
+// The reasons a [*ValidationError] can carry.
+const (
+	ReasonTooLarge     Reason = "too large"
+	ReasonMalformed    Reason = "malformed"
+	ReasonStatus       Reason = "status not success"
+	ReasonStructure    Reason = "unexpected structure"
+	ReasonSignature    Reason = "signature invalid"
+	ReasonIssuer       Reason = "wrong issuer"
+	ReasonNotYetValid  Reason = "not yet valid"
+	ReasonExpired      Reason = "expired"
+	ReasonAudience     Reason = "wrong audience"
+	ReasonDestination  Reason = "wrong destination"
+	ReasonRecipient    Reason = "wrong recipient"
+	ReasonInResponseTo Reason = "unexpected InResponseTo"
+	ReasonReplay       Reason = "replayed"
+	ReasonSubject      Reason = "subject missing"
+)
+
+// ValidationError says why a SAML response (or request) was refused. Detail
+// is written for the developer; it never quotes secrets or whole documents.
+type ValidationError struct {
+	Reason Reason
+	Detail string
+	// Err is the underlying error, if any (for example from the XML-DSig library).
+	Err error
+}
+
+func (e *ValidationError) Error() string {
+	if e.Detail == "" {
+		return "saml: response refused: " + string(e.Reason)
+	}
+	return fmt.Sprintf("saml: response refused: %s: %s", e.Reason, e.Detail)
+}
+
+// Unwrap returns the underlying error.
+func (e *ValidationError) Unwrap() error { return e.Err }
+
+func refuse(r Reason, format string, args ...any) *ValidationError {
+	return &ValidationError{Reason: r, Detail: fmt.Sprintf(format, args...)}
+}
