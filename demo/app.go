@@ -1,0 +1,292 @@
+package demo
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/maestrano-go/maestrano"
+	"github.com/maestrano-go/maestrano/saml"
+	"github.com/maestrano-go/maestrano/sso"
+)
+
+// maxConsumeBody bounds the consume POST (the SAMLResponse and a little more).
+const maxConsumeBody = saml.DefaultMaxResponseSize + 64<<10
+
+// App is the demo app. It is an http.Handler.
+type App struct {
+	mux      *http.ServeMux
+	services map[string]*sso.Service
+	names    []string
+	sessions *sessionStore
+	now      func() time.Time
+	logger   *slog.Logger
+}
+
+// Option configures an [App].
+type Option func(*appConfig)
+
+type appConfig struct {
+	now        func() time.Time
+	logger     *slog.Logger
+	httpClient *http.Client
+}
+
+// WithClock sets the clock of the app and of its SSO checks.
+func WithClock(now func() time.Time) Option { return func(c *appConfig) { c.now = now } }
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(c *appConfig) { c.logger = l } }
+
+// WithHTTPClient sets the client used for session checks.
+func WithHTTPClient(hc *http.Client) Option { return func(c *appConfig) { c.httpClient = hc } }
+
+// New builds the app for every marketplace of reg. Routes follow each
+// marketplace's sso.init_path and sso.consume_path.
+func New(reg *maestrano.Registry, opts ...Option) (*App, error) {
+	cf := appConfig{now: time.Now, logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&cf)
+	}
+	if cf.now == nil || cf.logger == nil {
+		return nil, errors.New("demo: nil clock or logger")
+	}
+	a := &App{mux: http.NewServeMux(), services: map[string]*sso.Service{}, sessions: newSessionStore(cf.now), now: cf.now, logger: cf.logger}
+	ssoOpts := []sso.Option{sso.WithClock(cf.now), sso.WithLogger(cf.logger)}
+	if cf.httpClient != nil {
+		ssoOpts = append(ssoOpts, sso.WithHTTPClient(cf.httpClient))
+	}
+	routes := map[string][]route{}
+	for _, name := range reg.Names() {
+		mp, err := reg.Get(name)
+		if err != nil {
+			return nil, err
+		}
+		svc, err := sso.New(mp, ssoOpts...)
+		if err != nil {
+			return nil, err
+		}
+		a.services[name] = svc
+		a.names = append(a.names, name)
+		for _, r := range []struct{ method, u string }{{"GET", svc.InitURL()}, {"POST", svc.ACSURL()}} {
+			u, err := url.Parse(r.u)
+			if err != nil {
+				return nil, fmt.Errorf("demo: marketplace %s: %w", name, err)
+			}
+			key := r.method + " " + u.EscapedPath()
+			routes[key] = append(routes[key], route{marketplace: name, query: u.Query()})
+		}
+	}
+	for pattern, rs := range routes {
+		handler := a.handleInit
+		if pattern[:4] == "POST" {
+			handler = a.handleConsume
+		}
+		a.mux.Handle(pattern, a.dispatch(rs, handler))
+	}
+	a.mux.HandleFunc("GET /{$}", a.handleHome)
+	a.mux.HandleFunc("POST /logout", a.handleLogout)
+	return a, nil
+}
+
+// route is one marketplace's claim on a path: the query parameters its
+// configured URL carries must be present in the request.
+type route struct {
+	marketplace string
+	query       url.Values
+}
+
+func (a *App) dispatch(rs []route, h func(http.ResponseWriter, *http.Request, *sso.Service)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		for _, rt := range rs {
+			match := true
+			for k, vs := range rt.query {
+				if !slices.Equal(q[k], vs) {
+					match = false
+				}
+			}
+			if match {
+				h(w, r, a.services[rt.marketplace])
+				return
+			}
+		}
+		a.page(w, http.StatusNotFound, errorPage{Title: "Unknown marketplace", Message: "No marketplace is configured for this URL."})
+	})
+}
+
+// ServeHTTP implements http.Handler.
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'")
+	a.mux.ServeHTTP(w, r)
+}
+
+func (a *App) handleHome(w http.ResponseWriter, r *http.Request) {
+	id, s := a.sessions.get(r)
+	if s == nil || s.identity == nil {
+		var logins []loginLink
+		for _, name := range a.names {
+			logins = append(logins, loginLink{Marketplace: name, URL: a.services[name].InitURL()})
+		}
+		a.page(w, http.StatusOK, homePage{Logins: logins})
+		return
+	}
+	svc := a.services[s.identity.Marketplace]
+	sess := s.identity.Session
+	valid, err := svc.CheckSession(r.Context(), &sess)
+	if !valid {
+		// The platform ended the session (or cannot confirm it): log out
+		// locally and go through SSO again.
+		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "demo: platform session ended", slog.String("user", sess.UserUID), slog.Any("error", err))
+		a.sessions.drop(w, id)
+		http.Redirect(w, r, svc.InitURL(), http.StatusSeeOther)
+		return
+	}
+	if !sess.Recheck.Equal(s.identity.Session.Recheck) {
+		ident := *s.identity
+		ident.Session = sess
+		s.identity = &ident
+		if err := a.sessions.put(w, id, s); err != nil {
+			a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Busy", Message: err.Error()})
+			return
+		}
+	}
+	a.page(w, http.StatusOK, homePage{Identity: s.identity, LogoutAction: "/logout"})
+}
+
+func (a *App) handleInit(w http.ResponseWriter, r *http.Request, svc *sso.Service) {
+	params := r.URL.Query()
+	for k := range params {
+		if k == "marketplace" || k == "SAMLRequest" {
+			params.Del(k)
+		}
+	}
+	redirect, reqID, err := svc.StartLogin(params)
+	if err != nil {
+		a.page(w, http.StatusInternalServerError, errorPage{Title: "Cannot start login", Message: err.Error()})
+		return
+	}
+	id, s := a.sessions.get(r)
+	if s == nil {
+		s = &session{}
+	}
+	now := a.now()
+	s.pending = slices.DeleteFunc(s.pending, func(p pendingRequest) bool { return !now.Before(p.expires) })
+	s.pending = append(s.pending, pendingRequest{marketplace: svc.Marketplace(), id: reqID, expires: now.Add(pendingLifetime)})
+	if len(s.pending) > maxPending {
+		s.pending = s.pending[len(s.pending)-maxPending:]
+	}
+	if err := a.sessions.put(w, id, s); err != nil {
+		a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Busy", Message: err.Error()})
+		return
+	}
+	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
+func (a *App) handleConsume(w http.ResponseWriter, r *http.Request, svc *sso.Service) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxConsumeBody)
+	if err := r.ParseForm(); err != nil {
+		a.page(w, http.StatusRequestEntityTooLarge, errorPage{Title: "Login refused", Message: "The login form is too large or malformed."})
+		return
+	}
+	samlResponse := r.PostForm.Get("SAMLResponse")
+	if samlResponse == "" {
+		a.page(w, http.StatusBadRequest, errorPage{Title: "Login refused", Message: "The request carries no SAMLResponse."})
+		return
+	}
+	oldID, s := a.sessions.get(r)
+	var ids []string
+	now := a.now()
+	if s != nil {
+		for _, p := range s.pending {
+			if p.marketplace == svc.Marketplace() && now.Before(p.expires) {
+				ids = append(ids, p.id)
+			}
+		}
+	}
+	ident, err := svc.FinishLogin(r.Context(), samlResponse, ids...)
+	if err != nil {
+		a.page(w, http.StatusUnauthorized, errorPage{Title: "Login refused", Message: err.Error(), Retry: svc.InitURL()})
+		return
+	}
+	// A new session id on login, so that a planted id is worthless.
+	if oldID != "" {
+		a.sessions.forget(oldID)
+	}
+	if err := a.sessions.put(w, "", &session{identity: ident}); err != nil {
+		a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Busy", Message: err.Error()})
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (a *App) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+		a.page(w, http.StatusForbidden, errorPage{Title: "Forbidden", Message: "Cross-site logout is not allowed."})
+		return
+	}
+	id, s := a.sessions.get(r)
+	if s == nil || s.identity == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	a.sessions.drop(w, id)
+	http.Redirect(w, r, a.services[s.identity.Marketplace].LogoutURL(s.identity.User.UID), http.StatusSeeOther)
+}
+
+type loginLink struct{ Marketplace, URL string }
+
+type homePage struct {
+	Logins       []loginLink
+	Identity     *sso.Identity
+	LogoutAction string
+}
+
+type errorPage struct {
+	Title, Message, Retry string
+}
+
+func (a *App) page(w http.ResponseWriter, status int, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	name := "home"
+	if _, ok := data.(errorPage); ok {
+		name = "error"
+	}
+	if err := pages.ExecuteTemplate(w, name, data); err != nil {
+		a.logger.Error("demo: render", slog.String("error", err.Error()))
+	}
+}
+
+var pages = template.Must(template.New("").Parse(`
+{{define "head"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo App</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}th{text-align:left;padding-right:1rem}
+.btn{display:inline-block;background:#2860c8;color:#fff;padding:.6rem 1rem;border-radius:.3rem;text-decoration:none;border:0;font-size:1rem;cursor:pointer}</style>
+</head><body><h1>Demo App</h1>{{end}}
+{{define "home"}}{{template "head"}}
+{{if .Identity}}{{with .Identity}}
+<p id="welcome">Welcome, {{.User.FirstName}} {{.User.LastName}}.</p>
+<table id="identity">
+<tr><th>Name</th><td id="user-name">{{.User.FirstName}} {{.User.LastName}}</td></tr>
+<tr><th>Email</th><td id="user-email">{{.User.Email}}</td></tr>
+<tr><th>User uid</th><td id="user-uid">{{.User.UID}}</td></tr>
+<tr><th>Group name</th><td id="group-name">{{.Group.Name}}</td></tr>
+<tr><th>Group uid</th><td id="group-uid">{{.Group.UID}}</td></tr>
+<tr><th>Role</th><td id="role">{{.Membership.Role}}</td></tr>
+<tr><th>Marketplace</th><td id="marketplace">{{.Marketplace}}</td></tr>
+</table>{{end}}
+<form method="post" action="{{.LogoutAction}}"><button class="btn" id="logout" type="submit">Log out</button></form>
+{{else}}
+<p>You are not logged in.</p>
+{{range .Logins}}<p><a class="btn login" href="{{.URL}}">Log in with Maestrano</a> <small>({{.Marketplace}})</small></p>{{end}}
+{{end}}</body></html>{{end}}
+{{define "error"}}{{template "head"}}<h2 id="error-title">{{.Title}}</h2><p id="error-message">{{.Message}}</p>
+{{if .Retry}}<p><a class="btn" href="{{.Retry}}">Try again</a></p>{{end}}<p><a href="/">Home</a></p></body></html>{{end}}
+`))

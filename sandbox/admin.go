@@ -1,0 +1,122 @@
+package sandbox
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/maestrano-go/maestrano/sandbox/store"
+)
+
+type adminMembership struct {
+	GroupUID, GroupName, Role string
+}
+
+type adminUser struct {
+	UID, Name, Email string
+	Memberships      []adminMembership
+}
+
+type adminData struct {
+	Marketplaces   []store.Marketplace
+	Apps           []store.App
+	Groups         []store.Group
+	Users          []adminUser
+	DevPlatformURL string
+}
+
+// handleAdmin serves GET / and GET /admin: the state of the sandbox, with a
+// button per user to rotate their SSO session.
+func (s *Sandbox) handleAdmin(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	mps, err := s.store.Marketplaces(ctx)
+	if err != nil {
+		return err
+	}
+	apps, err := s.store.Apps(ctx)
+	if err != nil {
+		return err
+	}
+	groups, err := s.store.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	mems, err := s.store.Memberships(ctx)
+	if err != nil {
+		return err
+	}
+	groupName := make(map[string]string, len(groups))
+	for _, g := range groups {
+		groupName[g.UID] = g.Name
+	}
+	byUser := make(map[string][]adminMembership)
+	for _, m := range mems {
+		byUser[m.UserUID] = append(byUser[m.UserUID], adminMembership{GroupUID: m.GroupUID, GroupName: groupName[m.GroupUID], Role: m.Role})
+	}
+	data := adminData{
+		Marketplaces:   mps,
+		Apps:           apps,
+		Groups:         groups,
+		DevPlatformURL: s.baseURL + DevPlatformAPIPath + "/marketplaces",
+	}
+	for _, u := range users {
+		data.Users = append(data.Users, adminUser{
+			UID:         u.UID,
+			Name:        u.FirstName + " " + u.LastName,
+			Email:       u.Email,
+			Memberships: byUser[u.UID],
+		})
+	}
+	s.renderPage(w, http.StatusOK, "admin.html", data)
+	return nil
+}
+
+// checkSameOrigin refuses cross-site form posts: Sec-Fetch-Site must be
+// absent or "same-origin", and Origin, when present, must be the sandbox's
+// BaseURL.
+func (s *Sandbox) checkSameOrigin(r *http.Request) error {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+		return errPage(http.StatusForbidden, "Forbidden", "cross-site request refused")
+	}
+	if o := r.Header.Get("Origin"); o != "" && o != s.baseURL {
+		return errPage(http.StatusForbidden, "Forbidden", "cross-origin request refused")
+	}
+	return nil
+}
+
+// handleAdminRotate serves POST /admin/users/{uid}/rotate_session, the admin
+// page's button, and redirects back to /admin.
+func (s *Sandbox) handleAdminRotate(w http.ResponseWriter, r *http.Request) error {
+	if err := s.checkSameOrigin(r); err != nil {
+		return err
+	}
+	uid := r.PathValue("uid")
+	if err := s.RotateSession(r.Context(), uid); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errPage(http.StatusNotFound, "User not found", "There is no user "+uid+" on this platform.")
+		}
+		return err
+	}
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	return nil
+}
+
+// handleAPIRotate serves POST /api/sandbox/v1/users/{uid}/rotate_session for
+// scripts, authenticated with the developer-platform credentials.
+func (s *Sandbox) handleAPIRotate(w http.ResponseWriter, r *http.Request) error {
+	if err := s.checkEnvCredentials(r); err != nil {
+		return err
+	}
+	uid := r.PathValue("uid")
+	if err := s.RotateSession(r.Context(), uid); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("unknown user " + uid)
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, RotateSessionResponse{UID: uid, Rotated: true})
+	return nil
+}

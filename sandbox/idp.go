@@ -1,0 +1,210 @@
+package sandbox
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/maestrano-go/maestrano/sandbox/store"
+)
+
+// wrongAppID is the original platform's answer to an unknown issuer.
+const wrongAppID = "Wrong APP ID! The API app_id parameter is likely to be misconfigured."
+
+// pickerChoice is one (user, group) link of the user picker.
+type pickerChoice struct {
+	URL                       string
+	UserName, GroupName, Role string
+}
+
+type pickerData struct {
+	AppName string
+	Choices []pickerChoice
+}
+
+type postData struct {
+	ACS          string
+	SAMLResponse string
+}
+
+// handleSSO serves GET /api/v1/auth/saml?SAMLRequest=...: the IdP.
+//
+// Without user_uid it renders a user picker (the sandbox's stand-in for a
+// login form). With user_uid it answers with a page that auto-posts a signed
+// SAML Response to the AssertionConsumerServiceURL of the request. The group
+// is group_id when given (it must be one of the user's groups that have the
+// app), otherwise the user's first such group by uid.
+func (s *Sandbox) handleSSO(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	raw := q.Get("SAMLRequest")
+	if raw == "" {
+		return badRequest("missing SAMLRequest parameter")
+	}
+	req, err := decodeAuthnRequest(raw)
+	if err != nil {
+		return badRequest(err.Error())
+	}
+	app, err := s.store.App(ctx, req.Issuer)
+	if errors.Is(err, store.ErrNotFound) {
+		return badRequest(wrongAppID)
+	}
+	if err != nil {
+		return err
+	}
+	audience, err := checkACS(app, req.ACSURL)
+	if err != nil {
+		return err
+	}
+
+	userUID := q.Get("user_uid")
+	if userUID == "" {
+		return s.renderPicker(w, r, app)
+	}
+	user, err := s.store.User(ctx, userUID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errPage(http.StatusNotFound, "User not found", "There is no user "+userUID+" on this platform.")
+	}
+	if err != nil {
+		return err
+	}
+	mems, err := s.store.AppMemberships(ctx, app.UID, user.UID)
+	if err != nil {
+		return err
+	}
+	if len(mems) == 0 {
+		return errPage(http.StatusForbidden, "Access Denied", "User "+user.UID+" does not belong to any organization that has "+app.Name+".")
+	}
+	mem := mems[0] // first by group uid (AppMemberships orders by uid)
+	if gid := q.Get("group_id"); gid != "" {
+		found := false
+		for _, m := range mems {
+			if m.GroupUID == gid {
+				mem, found = m, true
+				break
+			}
+		}
+		if !found {
+			return errPage(http.StatusForbidden, "Access Denied", "User "+user.UID+" cannot access "+app.Name+" through organization "+gid+".")
+		}
+	}
+	group, err := s.store.Group(ctx, mem.GroupUID)
+	if err != nil {
+		return err
+	}
+	xmlResp, err := s.buildResponse(assertionInput{req: req, audience: audience, user: user, group: group, role: mem.Role})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	s.renderPage(w, http.StatusOK, "post.html", postData{
+		ACS:          req.ACSURL,
+		SAMLResponse: base64.StdEncoding.EncodeToString(xmlResp),
+	})
+	return nil
+}
+
+// checkACS returns the audience (scheme://host[:port]/) of the consume URL
+// acs after checking that it is an absolute http(s) URL on the same origin
+// as the app's sso.idm.
+//
+// An IdP must never post an assertion to an arbitrary URL: the
+// AuthnRequest is unsigned, so anyone can craft one naming a URL of their
+// own and harvest a bearer assertion (and the user's SSO session token)
+// from a logged-in user. Only the app's registered origin may receive it.
+func checkACS(app store.App, acs string) (audience string, err error) {
+	u, err := url.Parse(acs)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return "", badRequest("AssertionConsumerServiceURL must be an absolute http or https URL")
+	}
+	idm, err := url.Parse(app.SSOIdM)
+	if err != nil || origin(u) != origin(idm) {
+		return "", badRequest("AssertionConsumerServiceURL is not on the app's registered origin (sso.idm)")
+	}
+	return u.Scheme + "://" + u.Host + "/", nil
+}
+
+// origin returns scheme://host:port with the default port made explicit.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// renderPicker renders the user picker: one link per (user, group) where the
+// group has the app. Each link is the current URL with user_uid and group_id
+// set.
+func (s *Sandbox) renderPicker(w http.ResponseWriter, r *http.Request, app store.App) error {
+	ctx := r.Context()
+	mems, err := s.store.AppMemberships(ctx, app.UID, "")
+	if err != nil {
+		return err
+	}
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	groups, err := s.store.Groups(ctx)
+	if err != nil {
+		return err
+	}
+	userName := make(map[string]string, len(users))
+	for _, u := range users {
+		userName[u.UID] = u.FirstName + " " + u.LastName
+	}
+	groupName := make(map[string]string, len(groups))
+	for _, g := range groups {
+		groupName[g.UID] = g.Name
+	}
+	base := r.URL.Path + "?" + withoutParams(r.URL.RawQuery, "user_uid", "group_id")
+	data := pickerData{AppName: app.Name}
+	for _, m := range mems {
+		data.Choices = append(data.Choices, pickerChoice{
+			URL:       base + "&user_uid=" + url.QueryEscape(m.UserUID) + "&group_id=" + url.QueryEscape(m.GroupUID),
+			UserName:  userName[m.UserUID],
+			GroupName: groupName[m.GroupUID],
+			Role:      m.Role,
+		})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.renderPage(w, http.StatusOK, "picker.html", data)
+	return nil
+}
+
+// withoutParams returns rawQuery without the named parameters, keeping the
+// others byte for byte (and in order).
+func withoutParams(rawQuery string, names ...string) string {
+	parts := strings.Split(rawQuery, "&")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		key, _, _ := strings.Cut(p, "=")
+		if k, err := url.QueryUnescape(key); err == nil {
+			key = k
+		}
+		drop := false
+		for _, n := range names {
+			if key == n {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "&")
+}

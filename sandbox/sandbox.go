@@ -1,0 +1,308 @@
+package sandbox
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	dsig "github.com/russellhaering/goxmldsig"
+
+	"github.com/maestrano-go/maestrano/sandbox/store"
+)
+
+// DemoAppUID is the uid (api.id, SAML issuer) of the seeded demo app.
+const DemoAppUID = store.SeedAppUID
+
+// DefaultMarketplace is the name of the seeded marketplace.
+const DefaultMarketplace = store.SeedMarketplace
+
+// DevPlatformAPIPath is the path prefix of the developer platform
+// configuration API.
+const DevPlatformAPIPath = "/api/config/v1"
+
+// DefaultSessionRecheck is the SSO session re-check interval used when
+// [Config.SessionRecheck] is zero.
+const DefaultSessionRecheck = 3 * time.Minute
+
+// Signature algorithm names accepted in [Config.SignatureAlgorithm].
+const (
+	SignatureRSASHA256 = "rsa-sha256"
+	SignatureRSASHA1   = "rsa-sha1"
+)
+
+// File names inside [Config.DataDir].
+const (
+	dbFile   = "sandbox.db"
+	keyFile  = "idp.key"
+	certFile = "idp.crt"
+)
+
+// Config configures a Sandbox.
+type Config struct {
+	// DataDir is required; it is created (0700) if missing and holds
+	// sandbox.db, idp.key (0600) and idp.crt.
+	DataDir string
+	// BaseURL is required: the public base URL of the sandbox, e.g.
+	// "http://127.0.0.1:7000" (no trailing slash). It is published as api.host,
+	// sso.idp and connec.host and used as the SAML Issuer.
+	BaseURL string
+	// Now returns the current time; nil means time.Now. It is used for every
+	// timestamp (SAML times, recheck, validity of newly generated certs).
+	Now func() time.Time
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+	// SessionRecheck is the "recheck" interval returned by the session check
+	// and in the mno_session_recheck attribute; 0 means
+	// [DefaultSessionRecheck].
+	SessionRecheck time.Duration
+	// SignatureAlgorithm is "" or [SignatureRSASHA256] (the default), or
+	// [SignatureRSASHA1], the legacy algorithm the original platform used.
+	SignatureAlgorithm string
+}
+
+// DevPlatform holds the credentials an app uses to auto-configure itself from
+// the sandbox's developer platform API: GET Host+APIPath+"/marketplaces" with
+// HTTP Basic EnvKey:EnvSecret.
+type DevPlatform struct {
+	Host      string // the sandbox BaseURL
+	APIPath   string // [DevPlatformAPIPath]
+	EnvKey    string
+	EnvSecret string // secret
+}
+
+// Sandbox is the local platform. Create it with [Open]; it is safe for
+// concurrent use.
+type Sandbox struct {
+	store          *store.Store
+	baseURL        string
+	now            func() time.Time
+	log            *slog.Logger
+	sessionRecheck time.Duration
+	sigMethod      string // goxmldsig signature method identifier
+	key            *rsa.PrivateKey
+	cert           *x509.Certificate
+	env            store.Credentials
+	tmpl           *template.Template
+	mux            *http.ServeMux
+}
+
+// Open opens the sandbox in cfg.DataDir: it opens or creates the database,
+// loads or generates the IdP's RSA-2048 key and self-signed certificate (valid
+// ten years), and seeds the database on first start.
+func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
+	s := &Sandbox{
+		now:            cfg.Now,
+		log:            cfg.Logger,
+		sessionRecheck: cfg.SessionRecheck,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if s.tmpl, err = parseTemplates(); err != nil {
+		return nil, fmt.Errorf("sandbox: parse templates: %w", err)
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("sandbox: Config.DataDir is required")
+	}
+	base, err := validateBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	s.baseURL = base
+	switch {
+	case s.sessionRecheck == 0:
+		s.sessionRecheck = DefaultSessionRecheck
+	case s.sessionRecheck < 0:
+		return nil, errors.New("sandbox: Config.SessionRecheck must not be negative")
+	}
+	switch cfg.SignatureAlgorithm {
+	case "", SignatureRSASHA256:
+		s.sigMethod = dsig.RSASHA256SignatureMethod
+	case SignatureRSASHA1:
+		s.sigMethod = dsig.RSASHA1SignatureMethod
+	default:
+		return nil, fmt.Errorf("sandbox: unknown Config.SignatureAlgorithm %q (want %q or %q)",
+			cfg.SignatureAlgorithm, SignatureRSASHA256, SignatureRSASHA1)
+	}
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("sandbox: create data dir: %w", err)
+	}
+	s.key, s.cert, err = loadOrCreateKeyPair(cfg.DataDir, s.now(), s.log)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, dbFile))
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	s.store = st
+	seeded, err := st.Seed(ctx, s.now())
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if seeded {
+		s.log.InfoContext(ctx, "sandbox: seeded demo data", slog.String("data_dir", cfg.DataDir))
+	}
+	s.env, err = st.EnvCredentials(ctx)
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	s.mux = s.routes()
+	return s, nil
+}
+
+// validateBaseURL checks that raw is an absolute http(s) URL without query or
+// fragment and returns it without trailing slash.
+func validateBaseURL(raw string) (string, error) {
+	if raw == "" {
+		return "", errors.New("sandbox: Config.BaseURL is required")
+	}
+	u, err := parseHTTPURL(raw)
+	if err != nil {
+		return "", fmt.Errorf("sandbox: Config.BaseURL: %w", err)
+	}
+	if u.Path != "" && u.Path != "/" {
+		return "", errors.New("sandbox: Config.BaseURL must not have a path")
+	}
+	return strings.TrimSuffix(raw, "/"), nil
+}
+
+// parseHTTPURL parses an absolute http or https URL without user info, query
+// or fragment.
+func parseHTTPURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, errors.New("not a valid URL")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, errors.New("must be an absolute http or https URL")
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, errors.New("must have a host")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return nil, errors.New("must not have user info, query or fragment")
+	}
+	return u, nil
+}
+
+// Close releases the database.
+func (s *Sandbox) Close() error {
+	return s.store.Close()
+}
+
+// ServeHTTP serves the whole platform.
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "sandbox: handler panic", slog.String("path", r.URL.Path), slog.Any("panic", v))
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
+	}()
+	if len(r.URL.RawQuery) > maxQueryBytes {
+		writeText(w, http.StatusBadRequest, "query string too large")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	// Clients build the developer-platform URL by concatenation and may
+	// produce "//"; collapse it here rather than let the mux redirect.
+	if strings.Contains(r.URL.Path, "//") {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = collapseSlashes(r.URL.Path)
+		r2.URL.RawPath = ""
+		r = r2
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func collapseSlashes(p string) string {
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}
+
+// DevPlatform returns the credentials an app uses to auto-configure from
+// this sandbox.
+func (s *Sandbox) DevPlatform() DevPlatform {
+	return DevPlatform{Host: s.baseURL, APIPath: DevPlatformAPIPath, EnvKey: s.env.Key, EnvSecret: s.env.Secret}
+}
+
+// SetAppHost sets the host and the SSO IdM host (sso.idm) of an app; the demo
+// app's URL is usually only known once it has started. host must be an
+// absolute http(s) URL; a trailing slash is removed.
+func (s *Sandbox) SetAppHost(ctx context.Context, appUID, host string) error {
+	if _, err := parseHTTPURL(host); err != nil {
+		return fmt.Errorf("sandbox: app host: %w", err)
+	}
+	err := s.store.SetAppHost(ctx, appUID, strings.TrimSuffix(host, "/"))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("sandbox: unknown app %q", appUID)
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	return nil
+}
+
+// RotateSession gives the user a new random SSO session token, so that the
+// next session check for the old token answers valid:false (the platform's
+// way of logging a user out of every app).
+func (s *Sandbox) RotateSession(ctx context.Context, userUID string) error {
+	err := s.store.SetSSOSession(ctx, userUID, store.NewSSOSession())
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("sandbox: unknown user %q: %w", userUID, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	s.log.InfoContext(ctx, "sandbox: rotated sso session", slog.String("user_uid", userUID))
+	return nil
+}
+
+// Certificate returns the IdP's signing certificate, as published in the
+// marketplace configuration (sso.x509_certificate).
+func (s *Sandbox) Certificate() *x509.Certificate {
+	return s.cert
+}
+
+// routes builds the request router.
+func (s *Sandbox) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET "+DevPlatformAPIPath+"/marketplaces", s.jsonHandler(s.handleMarketplaces))
+	mux.Handle("GET "+DevPlatformAPIPath+"/marketplaces/{$}", s.jsonHandler(s.handleMarketplaces))
+	mux.Handle("GET /api/v1/auth/saml", s.pageHandler(s.handleSSO))
+	mux.Handle("GET /api/v1/auth/saml/{uid}", s.jsonHandler(s.handleSessionCheck))
+	mux.Handle("GET /app_logout", s.pageHandler(s.handleLogout))
+	mux.Handle("GET /app_access_unauthorized", s.pageHandler(s.handleAccessUnauthorized))
+	mux.Handle("GET /{$}", s.pageHandler(s.handleAdmin))
+	mux.Handle("GET /admin", s.pageHandler(s.handleAdmin))
+	mux.Handle("POST /admin/users/{uid}/rotate_session", s.pageHandler(s.handleAdminRotate))
+	mux.Handle("POST /api/sandbox/v1/users/{uid}/rotate_session", s.jsonHandler(s.handleAPIRotate))
+	return mux
+}

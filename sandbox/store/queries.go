@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Setting keys of the settings table.
+const (
+	settingEnvKey    = "env_key"
+	settingEnvSecret = "env_secret"
+	settingSeededAt  = "seeded_at"
+)
+
+// EnvCredentials returns the developer-platform environment credentials.
+// It returns [ErrNotFound] before [Store.Seed].
+func (s *Store) EnvCredentials(ctx context.Context) (Credentials, error) {
+	var c Credentials
+	err := s.db.QueryRowContext(ctx, `
+SELECT k.value, v.value FROM settings k, settings v
+WHERE k.key = ? AND v.key = ?`, settingEnvKey, settingEnvSecret).Scan(&c.Key, &c.Secret)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Credentials{}, ErrNotFound
+	}
+	if err != nil {
+		return Credentials{}, fmt.Errorf("store: environment credentials: %w", err)
+	}
+	return c, nil
+}
+
+const appColumns = `uid, name, api_key, host, sso_idm, sso_init_path, sso_consume_path,
+	sync_start_path, sync_toggle_path, sync_status_path, group_path, group_user_path,
+	connec_notification_path, connec_external_ids, connec_initialization_path,
+	connec_base_path, connec_timeout, api_base`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanApp(row scanner) (App, error) {
+	var a App
+	var initPath sql.NullString
+	err := row.Scan(&a.UID, &a.Name, &a.APIKey, &a.Host, &a.SSOIdM, &a.SSOInitPath, &a.SSOConsumePath,
+		&a.SyncStartPath, &a.SyncTogglePath, &a.SyncStatusPath, &a.GroupPath, &a.GroupUserPath,
+		&a.ConnecNotificationPath, &a.ConnecExternalIDs, &initPath,
+		&a.ConnecBasePath, &a.ConnecTimeout, &a.APIBase)
+	if initPath.Valid {
+		a.ConnecInitializationPath = &initPath.String
+	}
+	return a, err
+}
+
+// App returns the app with the given uid, or [ErrNotFound].
+func (s *Store) App(ctx context.Context, uid string) (App, error) {
+	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE uid = ?`, uid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return App{}, ErrNotFound
+	}
+	if err != nil {
+		return App{}, fmt.Errorf("store: app: %w", err)
+	}
+	return a, nil
+}
+
+// Apps returns every app, ordered by uid.
+func (s *Store) Apps(ctx context.Context) ([]App, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+appColumns+` FROM apps ORDER BY uid`)
+	if err != nil {
+		return nil, fmt.Errorf("store: apps: %w", err)
+	}
+	defer rows.Close()
+	var out []App
+	for rows.Next() {
+		a, err := scanApp(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: apps: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: apps: %w", err)
+	}
+	return out, nil
+}
+
+// SetAppHost sets both the host and the SSO IdM host of an app. The caller
+// validates the URL. It returns [ErrNotFound] for an unknown app.
+func (s *Store) SetAppHost(ctx context.Context, uid, host string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE apps SET host = ?, sso_idm = ? WHERE uid = ?`, host, host, uid)
+	if err != nil {
+		return fmt.Errorf("store: set app host: %w", err)
+	}
+	return requireOneRow(res)
+}
+
+// Marketplaces returns every marketplace, ordered by name.
+func (s *Store) Marketplaces(ctx context.Context) ([]Marketplace, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, nid, environment, app_uid FROM marketplaces ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: marketplaces: %w", err)
+	}
+	defer rows.Close()
+	var out []Marketplace
+	for rows.Next() {
+		var m Marketplace
+		if err := rows.Scan(&m.Name, &m.NID, &m.Environment, &m.AppUID); err != nil {
+			return nil, fmt.Errorf("store: marketplaces: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: marketplaces: %w", err)
+	}
+	return out, nil
+}
+
+const groupColumns = `uid, name, org_uid, currency, timezone, country, city, created_at, free_trial_end`
+
+func scanGroup(row scanner) (Group, error) {
+	var g Group
+	var created, trial string
+	if err := row.Scan(&g.UID, &g.Name, &g.OrgUID, &g.Currency, &g.Timezone, &g.Country, &g.City, &created, &trial); err != nil {
+		return Group{}, err
+	}
+	var err error
+	if g.CreatedAt, err = parseTime(created); err != nil {
+		return Group{}, err
+	}
+	if g.FreeTrialEnd, err = parseTime(trial); err != nil {
+		return Group{}, err
+	}
+	return g, nil
+}
+
+// Group returns the group with the given uid, or [ErrNotFound].
+func (s *Store) Group(ctx context.Context, uid string) (Group, error) {
+	g, err := scanGroup(s.db.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups WHERE uid = ?`, uid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Group{}, ErrNotFound
+	}
+	if err != nil {
+		return Group{}, fmt.Errorf("store: group: %w", err)
+	}
+	return g, nil
+}
+
+// Groups returns every group, ordered by uid.
+func (s *Store) Groups(ctx context.Context) ([]Group, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+groupColumns+` FROM groups ORDER BY uid`)
+	if err != nil {
+		return nil, fmt.Errorf("store: groups: %w", err)
+	}
+	defer rows.Close()
+	var out []Group
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: groups: %w", err)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: groups: %w", err)
+	}
+	return out, nil
+}
+
+const userColumns = `uid, first_name, last_name, email, company_name, country, sso_session`
+
+func scanUser(row scanner) (User, error) {
+	var u User
+	err := row.Scan(&u.UID, &u.FirstName, &u.LastName, &u.Email, &u.CompanyName, &u.Country, &u.SSOSession)
+	return u, err
+}
+
+// User returns the user with the given uid, or [ErrNotFound].
+func (s *Store) User(ctx context.Context, uid string) (User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE uid = ?`, uid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("store: user: %w", err)
+	}
+	return u, nil
+}
+
+// Users returns every user, ordered by uid.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY uid`)
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	return out, nil
+}
+
+// SetSSOSession replaces the SSO session token of a user. It returns
+// [ErrNotFound] for an unknown user.
+func (s *Store) SetSSOSession(ctx context.Context, userUID, token string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET sso_session = ? WHERE uid = ?`, token, userUID)
+	if err != nil {
+		return fmt.Errorf("store: set sso session: %w", err)
+	}
+	return requireOneRow(res)
+}
+
+// Memberships returns every membership, ordered by user then group uid.
+func (s *Store) Memberships(ctx context.Context) ([]Membership, error) {
+	return s.memberships(ctx, `SELECT user_uid, group_uid, role FROM memberships ORDER BY user_uid, group_uid`)
+}
+
+// AppMemberships returns the memberships in groups that have the given app,
+// ordered by user then group uid. With a non-empty userUID only that user's
+// memberships are returned.
+func (s *Store) AppMemberships(ctx context.Context, appUID, userUID string) ([]Membership, error) {
+	return s.memberships(ctx, `
+SELECT m.user_uid, m.group_uid, m.role
+FROM memberships m JOIN group_apps ga ON ga.group_uid = m.group_uid
+WHERE ga.app_uid = ? AND (? = '' OR m.user_uid = ?)
+ORDER BY m.user_uid, m.group_uid`, appUID, userUID, userUID)
+}
+
+func (s *Store) memberships(ctx context.Context, query string, args ...any) ([]Membership, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: memberships: %w", err)
+	}
+	defer rows.Close()
+	var out []Membership
+	for rows.Next() {
+		var m Membership
+		if err := rows.Scan(&m.UserUID, &m.GroupUID, &m.Role); err != nil {
+			return nil, fmt.Errorf("store: memberships: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: memberships: %w", err)
+	}
+	return out, nil
+}
+
+func requireOneRow(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: rows affected: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

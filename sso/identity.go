@@ -1,0 +1,127 @@
+package sso
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/maestrano-go/maestrano"
+	"github.com/maestrano-go/maestrano/saml"
+)
+
+// User is the person who logged in.
+type User struct {
+	// UID is the user's platform id, e.g. "usr-1".
+	UID string
+	// VirtualUID is UID scoped to the group, e.g. "usr-1.cld-1"; apps that
+	// keep one local user per group use it.
+	VirtualUID   string
+	Email        string
+	VirtualEmail string
+	FirstName    string
+	LastName     string
+	// Country is an ISO 3166-1 alpha-2 code.
+	Country     string
+	CompanyName string
+}
+
+// Group is the customer account the user logged in through.
+type Group struct {
+	// UID is the group's platform id, e.g. "cld-1".
+	UID      string
+	Name     string
+	Email    string
+	Currency string
+	// Timezone is an IANA (Olson) zone name; it is passed on as sent.
+	Timezone      string
+	Country       string
+	City          string
+	OrgUID        string
+	HasCreditCard bool
+	// FreeTrialEndAt is zero when the IdP sent none or an unreadable one.
+	FreeTrialEndAt time.Time
+}
+
+// Membership is the user's role in the group: "Member", "Power User",
+// "Admin", "Super Admin" (or "Guest").
+type Membership struct {
+	UserUID  string
+	GroupUID string
+	Role     string
+}
+
+// Identity is the outcome of a login.
+type Identity struct {
+	Marketplace string
+	User        User
+	Group       Group
+	Membership  Membership
+	Session     Session
+	// Assertion is the verified assertion, for attributes this package
+	// does not map.
+	Assertion *saml.Assertion
+}
+
+// MappingError says that a verified assertion lacks an attribute the
+// mapping needs, or carries contradictory ones.
+type MappingError struct {
+	Attribute string
+	Problem   string
+}
+
+func (e *MappingError) Error() string {
+	return fmt.Sprintf("sso: assertion attribute %q %s", e.Attribute, e.Problem)
+}
+
+func mapIdentity(marketplace string, a *saml.Assertion, now time.Time) (*Identity, error) {
+	at := a.Attributes
+	get := func(name string) string { return strings.TrimSpace(at.Get(name)) }
+	uid := get("uid")
+	if uid == "" {
+		uid = get("mno_uid")
+	}
+	if uid == "" {
+		uid = a.NameID
+	}
+	if uid != a.NameID && !strings.HasPrefix(a.NameID, uid+".") {
+		return nil, &MappingError{Attribute: "uid", Problem: fmt.Sprintf("(%q) does not match the signed NameID %q", uid, a.NameID)}
+	}
+	groupUID := get("group_uid")
+	if groupUID == "" {
+		return nil, &MappingError{Attribute: "group_uid", Problem: "is missing"}
+	}
+	token := at.Get("mno_session")
+	if token == "" {
+		return nil, &MappingError{Attribute: "mno_session", Problem: "is missing"}
+	}
+	recheck, err := time.Parse(time.RFC3339Nano, get("mno_session_recheck"))
+	if err != nil {
+		// Ask the IdP at the first request rather than trust a guess.
+		recheck = now
+	}
+	freeTrial, _ := time.Parse(time.RFC3339Nano, get("group_end_free_trial"))
+	role := get("group_role")
+	if role == "" {
+		role = "Guest"
+	}
+	id := &Identity{
+		Marketplace: marketplace,
+		User: User{
+			UID: uid, VirtualUID: get("virtual_uid"), Email: get("email"), VirtualEmail: get("virtual_email"),
+			FirstName: get("name"), LastName: get("surname"), Country: get("country"), CompanyName: get("company_name"),
+		},
+		Group: Group{
+			UID: groupUID, Name: get("group_name"), Email: get("group_email"), Currency: get("group_currency"),
+			Timezone: get("group_timezone"), Country: get("group_country"), City: get("group_city"),
+			OrgUID: get("group_org_uid"), HasCreditCard: strings.EqualFold(get("group_has_credit_card"), "true"),
+			FreeTrialEndAt: freeTrial,
+		},
+		Membership: Membership{UserUID: uid, GroupUID: groupUID, Role: role},
+		Session:    Session{Marketplace: marketplace, UserUID: uid, GroupUID: groupUID, Token: maestrano.Secret(token), Recheck: recheck.UTC()},
+		Assertion:  a,
+	}
+	if id.User.VirtualUID == "" {
+		id.User.VirtualUID = uid + "." + groupUID
+	}
+	return id, nil
+}
