@@ -169,7 +169,7 @@ func TestDevPlatformShape(t *testing.T) {
 	if !cert.Equal(e.sb.Certificate()) {
 		t.Error("published certificate differs from Certificate()")
 	}
-	if err := cert.CheckSignatureFrom(cert); err != nil {
+	if err := cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature); err != nil {
 		t.Errorf("not self-signed: %v", err)
 	}
 	if cert.NotAfter.Sub(cert.NotBefore).Hours() < 10*365*24-1 || cert.NotBefore.After(testNow) {

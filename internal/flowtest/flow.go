@@ -1,0 +1,141 @@
+// Package flowtest drives the browser side of an SSO login over real HTTP,
+// the way a script (or a curl session) would: it keeps cookies, follows no
+// redirect by itself, and reads the IdP's auto-submit form. It is used by
+// the end-to-end tests of the demo app and the mno command.
+package flowtest
+
+import (
+	"errors"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// Browser is an HTTP client with a cookie jar that reports redirects
+// instead of following them.
+type Browser struct {
+	t      testing.TB
+	Client *http.Client
+}
+
+// NewBrowser returns a Browser whose failures fail t.
+func NewBrowser(t testing.TB) *Browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Browser{t: t, Client: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// Page is a response with its body read.
+type Page struct {
+	Status   int
+	Location string
+	Body     string
+}
+
+// Get fetches u.
+func (b *Browser) Get(u string) Page {
+	b.t.Helper()
+	resp, err := b.Client.Get(u)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", u, err)
+	}
+	return read(b.t, resp)
+}
+
+// PostForm posts vals to u.
+func (b *Browser) PostForm(u string, vals url.Values) Page {
+	b.t.Helper()
+	resp, err := b.Client.PostForm(u, vals)
+	if err != nil {
+		b.t.Fatalf("POST %s: %v", u, err)
+	}
+	return read(b.t, resp)
+}
+
+func read(t testing.TB, resp *http.Response) Page {
+	t.Helper()
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		t.Fatalf("reading %s: %v", resp.Request.URL, err)
+	}
+	loc := resp.Header.Get("Location")
+	if loc != "" {
+		if u, err := resp.Request.URL.Parse(loc); err == nil {
+			loc = u.String()
+		}
+	}
+	return Page{Status: resp.StatusCode, Location: loc, Body: string(body)}
+}
+
+var (
+	formAction = regexp.MustCompile(`<form[^>]*action="([^"]*)"`)
+	samlField  = regexp.MustCompile(`name="SAMLResponse"[^>]*value="([^"]*)"`)
+)
+
+// AutoPost reads the IdP's auto-submit page: the form action and the
+// SAMLResponse value, HTML-unescaped.
+func AutoPost(body string) (action, samlResponse string, err error) {
+	a := formAction.FindStringSubmatch(body)
+	s := samlField.FindStringSubmatch(body)
+	if a == nil || s == nil {
+		return "", "", errors.New("flowtest: page has no SAMLResponse form")
+	}
+	return html.UnescapeString(a[1]), html.UnescapeString(s[1]), nil
+}
+
+// IdPResponse follows the app's init URL to the IdP, picks the user (and
+// the group, when not empty) with query parameters, and returns the ACS
+// URL and the SAMLResponse the IdP would have the browser post.
+func (b *Browser) IdPResponse(initURL, userUID, groupUID string) (acs, samlResponse string) {
+	b.t.Helper()
+	p := b.Get(initURL)
+	if p.Status != http.StatusFound || p.Location == "" {
+		b.t.Fatalf("GET %s: status %d, want a redirect to the IdP; body: %.300s", initURL, p.Status, p.Body)
+	}
+	idp := p.Location + "&user_uid=" + url.QueryEscape(userUID)
+	if groupUID != "" {
+		idp += "&group_id=" + url.QueryEscape(groupUID)
+	}
+	p = b.Get(idp)
+	if p.Status != http.StatusOK {
+		b.t.Fatalf("GET IdP: status %d; body: %.300s", p.Status, p.Body)
+	}
+	acs, resp, err := AutoPost(p.Body)
+	if err != nil {
+		b.t.Fatalf("IdP page: %v; body: %.300s", err, p.Body)
+	}
+	return acs, resp
+}
+
+// Login runs the whole login and returns the page the app lands on.
+func (b *Browser) Login(initURL, userUID, groupUID string) Page {
+	b.t.Helper()
+	acs, resp := b.IdPResponse(initURL, userUID, groupUID)
+	p := b.PostForm(acs, url.Values{"SAMLResponse": {resp}})
+	if p.Status != http.StatusSeeOther {
+		b.t.Fatalf("POST %s: status %d, want 303; body: %.500s", acs, p.Status, p.Body)
+	}
+	return b.Get(p.Location)
+}
+
+// Text returns the text of the element with the given id attribute in an
+// HTML page, unescaped, or "".
+func Text(body, id string) string {
+	re := regexp.MustCompile(`id="` + regexp.QuoteMeta(id) + `"[^>]*>([^<]*)<`)
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return strings.TrimSpace(html.UnescapeString(m[1]))
+}
