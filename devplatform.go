@@ -55,6 +55,17 @@ type DevPlatform struct {
 	EnvSecret Secret
 }
 
+// LogValue keeps the environment secret out of structured logs.
+func (dp DevPlatform) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("host", dp.Host),
+		slog.String("api_path", dp.APIPath),
+		slog.String("env_name", dp.EnvName),
+		slog.String("env_key", dp.EnvKey),
+		slog.String("env_secret", dp.EnvSecret.String()),
+	)
+}
+
 // devPlatformFile is the dev-platform.json shape of the original SDKs.
 type devPlatformFile struct {
 	DevPlatform  *devPlatformFileHost `json:"dev-platform"`

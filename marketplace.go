@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 )
@@ -225,4 +226,17 @@ func checkAbsoluteURL(s string) error {
 // keeping the path's query string. It is how every platform URL is built.
 func JoinURL(host, path string) string {
 	return strings.TrimRight(host, "/") + "/" + strings.TrimLeft(path, "/")
+}
+
+// LogValue keeps the API key out of structured logs: a JSON log handler
+// would otherwise encode the whole struct, key included.
+func (m Marketplace) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("marketplace", m.Name),
+		slog.String("nid", m.NID),
+		slog.String("api_id", m.API.ID),
+		slog.String("api_host", m.API.Host),
+		slog.String("idp", m.SSO.IDP),
+		slog.String("idm", m.SSO.IDM),
+	)
 }

@@ -96,7 +96,7 @@ func (s *Sandbox) handleAdminRotate(w http.ResponseWriter, r *http.Request) erro
 	uid := r.PathValue("uid")
 	if err := s.RotateSession(r.Context(), uid); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return errPage(http.StatusNotFound, "User not found", "There is no user "+uid+" on this platform.")
+			return errPage(http.StatusNotFound, "User not found", "There is no user "+clip(uid)+" on this platform.")
 		}
 		return err
 	}
@@ -113,7 +113,7 @@ func (s *Sandbox) handleAPIRotate(w http.ResponseWriter, r *http.Request) error 
 	uid := r.PathValue("uid")
 	if err := s.RotateSession(r.Context(), uid); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound("unknown user " + uid)
+			return notFound("unknown user " + clip(uid))
 		}
 		return err
 	}

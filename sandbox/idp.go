@@ -65,7 +65,7 @@ func (s *Sandbox) handleSSO(w http.ResponseWriter, r *http.Request) error {
 	}
 	user, err := s.store.User(ctx, userUID)
 	if errors.Is(err, store.ErrNotFound) {
-		return errPage(http.StatusNotFound, "User not found", "There is no user "+userUID+" on this platform.")
+		return errPage(http.StatusNotFound, "User not found", "There is no user "+clip(userUID)+" on this platform.")
 	}
 	if err != nil {
 		return err
@@ -87,7 +87,7 @@ func (s *Sandbox) handleSSO(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		if !found {
-			return errPage(http.StatusForbidden, "Access Denied", "User "+user.UID+" cannot access "+app.Name+" through organization "+gid+".")
+			return errPage(http.StatusForbidden, "Access Denied", "User "+user.UID+" cannot access "+app.Name+" through organization "+clip(gid)+".")
 		}
 	}
 	group, err := s.store.Group(ctx, mem.GroupUID)
@@ -207,4 +207,13 @@ func withoutParams(rawQuery string, names ...string) string {
 		}
 	}
 	return strings.Join(kept, "&")
+}
+
+// clip shortens user input echoed in an error message.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
 }

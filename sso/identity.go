@@ -2,6 +2,7 @@ package sso
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -60,6 +61,17 @@ type Identity struct {
 	// Assertion is the verified assertion, for attributes this package
 	// does not map.
 	Assertion *saml.Assertion
+}
+
+// LogValue keeps the session token (and the raw assertion) out of
+// structured logs.
+func (id Identity) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("marketplace", id.Marketplace),
+		slog.String("user_uid", id.User.UID),
+		slog.String("group_uid", id.Group.UID),
+		slog.String("role", id.Membership.Role),
+	)
 }
 
 // MappingError says that a verified assertion lacks an attribute the

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/maestrano-go/maestrano"
@@ -20,6 +21,16 @@ type Session struct {
 	Token maestrano.Secret
 	// Recheck is when the IdP must be asked again.
 	Recheck time.Time
+}
+
+// LogValue keeps the session token out of structured logs.
+func (s Session) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("marketplace", s.Marketplace),
+		slog.String("user_uid", s.UserUID),
+		slog.String("group_uid", s.GroupUID),
+		slog.Time("recheck", s.Recheck),
+	)
 }
 
 // sessionWire is the value the other Maestrano SDKs keep under the session

@@ -125,4 +125,3 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version output %q", out.String())
 	}
 }
-
