@@ -195,6 +195,7 @@ func withAttrs(a ...attribute) mod {
 	return func(b *respBuilder) { b.attrs = a }
 }
 func inResponseTo(id string) mod       { return func(b *respBuilder) { b.requestID = id } }
+func issuedAt(t time.Time) mod         { return func(b *respBuilder) { b.now = t } }
 func signResponseWith(kp *keyPair) mod { return func(b *respBuilder) { b.signResp = kp } }
 
 // fillerAttributes returns n attributes of about 80 bytes each.

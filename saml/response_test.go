@@ -1,11 +1,6 @@
 package saml
 
 import (
-	"crypto"
-	"crypto/hmac"
-	"crypto/sha1"
-	"crypto/x509"
-	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
@@ -140,12 +135,3 @@ func wrap(s string, n int, sep string) string {
 	b.WriteString(s)
 	return b.String()
 }
-
-// Unused imports guard while the file grows.
-var (
-	_ = crypto.SHA256
-	_ = hmac.New
-	_ = sha1.New
-	_ = x509.ParseCertificate
-	_ = base64.StdEncoding
-)
