@@ -1,0 +1,42 @@
+package maestrano_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestSDKDependencies keeps the SDK packages small: they may import the
+// standard library, the XML-signature libraries and each other only. The
+// sandbox, database drivers, browser drivers and benchmark peers stay out.
+func TestSDKDependencies(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".", "./saml", "./sso").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	allowed := []string{
+		"github.com/maestrano-go/maestrano",
+		"github.com/beevik/etree",
+		"github.com/russellhaering/goxmldsig",
+		"github.com/mattermost/xml-roundtrip-validator",
+		"github.com/jonboulle/clockwork", // goxmldsig's clock
+	}
+	forbidden := []string{"github.com/maestrano-go/maestrano/sandbox", "github.com/maestrano-go/maestrano/demo", "github.com/maestrano-go/maestrano/internal/flowtest"}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, f := range forbidden {
+			if dep == f || strings.HasPrefix(dep, f+"/") {
+				t.Errorf("SDK package depends on %s", dep)
+			}
+		}
+		ok := false
+		for _, a := range allowed {
+			if dep == a || strings.HasPrefix(dep, a+"/") {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("SDK package depends on %s, which is not on the allowed list", dep)
+		}
+	}
+}
