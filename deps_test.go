@@ -40,3 +40,18 @@ func TestSDKDependencies(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxDoesNotImportSDK keeps the two sides of the wire apart: the
+// sandbox must not share code with the SDK it tests.
+func TestSandboxDoesNotImportSDK(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", "./sandbox/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "github.com/maestrano-go/maestrano") && !strings.HasPrefix(dep, "github.com/maestrano-go/maestrano/sandbox") {
+			t.Errorf("sandbox depends on SDK package %s", dep)
+		}
+	}
+}

@@ -370,14 +370,16 @@ func signElement(kp *keyPair, el *etree.Element, method string, noKeyInfo bool) 
 	if err := ctx.SetSignatureMethod(method); err != nil {
 		return nil, err
 	}
-	// Sign a detached copy: ConstructSignature canonicalizes in place.
-	nsCtx, err := etreeutils.NSBuildParentContext(el)
-	if err != nil {
-		return nil, err
-	}
-	cp, err := etreeutils.NSDetatch(nsCtx, el)
-	if err != nil {
-		return nil, err
+	// Sign a detached copy (ConstructSignature canonicalizes in place) that
+	// declares the namespaces in scope. Not etreeutils.NSDetatch: it refuses
+	// subtrees of more than 1000 elements.
+	cp := el.Copy()
+	for p := el.Parent(); p != nil; p = p.Parent() {
+		for _, at := range p.Attr {
+			if (at.Space == "xmlns" || (at.Space == "" && at.Key == "xmlns")) && cp.SelectAttr(at.FullKey()) == nil {
+				cp.CreateAttr(at.FullKey(), at.Value)
+			}
+		}
 	}
 	sig, err := ctx.ConstructSignature(cp, true)
 	if err != nil {

@@ -68,8 +68,8 @@ type refusal struct {
 	name    string
 	mods    []mod
 	opts    []Option
-	ids     []string          // outstanding requests; nil means testRequestID
-	noIDs   bool              // parse without request IDs
+	ids     []string            // outstanding requests; nil means testRequestID
+	noIDs   bool                // parse without request IDs
 	enc     func([]byte) string // SAMLResponse from the signed XML; nil means base64
 	want    Reason
 	control bool // the assertion's signature verifies with plain goxmldsig
@@ -390,7 +390,9 @@ func TestParseResponse_Malformed(t *testing.T) {
 		}},
 		{name: "external entity", want: ReasonMalformed, mods: []mod{
 			replaceRaw(">usr-1<", ">&x;<"),
-			rawXML(func(x []byte) []byte { return append([]byte(`<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>`), x...) }),
+			rawXML(func(x []byte) []byte {
+				return append([]byte(`<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>`), x...)
+			}),
 		}},
 		{name: "bare DOCTYPE", want: ReasonMalformed, mods: []mod{rawXML(func(x []byte) []byte { return append([]byte(`<!DOCTYPE samlp:Response>`), x...) })}},
 		{name: "undeclared entity without DOCTYPE", want: ReasonMalformed, mods: []mod{replaceRaw(">usr-1<", ">&e;<")}},
@@ -529,7 +531,7 @@ func TestParseResponse_CommentInSignedText(t *testing.T) {
 			nameID: "usr-1.evil", att: "jane@example.com"},
 		{name: "NameID, two comments", mods: []mod{withNameID("usr-1.evil"), replaceRaw(">usr-1.evil<", "><!---->usr-1<!---->.evil<!----><")},
 			nameID: "usr-1.evil", att: "jane@example.com"},
-		{name: "attribute", mods: []mod{replaceRaw(">jane@example.com<", ">jane@example.com<!---->.evil.com<"), beforeSign(func(a *etree.Element) {
+		{name: "attribute", mods: []mod{replaceRaw(">jane@example.com.evil.com<", ">jane@example.com<!---->.evil.com<"), beforeSign(func(a *etree.Element) {
 			for _, v := range a.FindElements("//AttributeValue") {
 				if v.Text() == "jane@example.com" {
 					v.SetText("jane@example.com.evil.com")
