@@ -35,7 +35,7 @@ type postData struct {
 // login form). With user_uid it answers with a page that auto-posts a signed
 // SAML Response to the AssertionConsumerServiceURL of the request. The group
 // is group_id when given (it must be one of the user's groups that have the
-// app), otherwise the user's first such group by uid.
+// app), otherwise the user's first such group in uid order (cld-2 before cld-10).
 func (s *Sandbox) handleSSO(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q := r.URL.Query()

@@ -64,7 +64,7 @@ func (s *Store) App(ctx context.Context, uid string) (App, error) {
 
 // Apps returns every app, ordered by uid.
 func (s *Store) Apps(ctx context.Context) ([]App, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+appColumns+` FROM apps ORDER BY uid`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+appColumns+` FROM apps ORDER BY length(uid), uid`)
 	if err != nil {
 		return nil, fmt.Errorf("store: apps: %w", err)
 	}
@@ -146,7 +146,7 @@ func (s *Store) Group(ctx context.Context, uid string) (Group, error) {
 
 // Groups returns every group, ordered by uid.
 func (s *Store) Groups(ctx context.Context) ([]Group, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+groupColumns+` FROM groups ORDER BY uid`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+groupColumns+` FROM groups ORDER BY length(uid), uid`)
 	if err != nil {
 		return nil, fmt.Errorf("store: groups: %w", err)
 	}
@@ -187,7 +187,7 @@ func (s *Store) User(ctx context.Context, uid string) (User, error) {
 
 // Users returns every user, ordered by uid.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY uid`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY length(uid), uid`)
 	if err != nil {
 		return nil, fmt.Errorf("store: users: %w", err)
 	}
@@ -218,7 +218,7 @@ func (s *Store) SetSSOSession(ctx context.Context, userUID, token string) error 
 
 // Memberships returns every membership, ordered by user then group uid.
 func (s *Store) Memberships(ctx context.Context) ([]Membership, error) {
-	return s.memberships(ctx, `SELECT user_uid, group_uid, role FROM memberships ORDER BY user_uid, group_uid`)
+	return s.memberships(ctx, `SELECT user_uid, group_uid, role FROM memberships ORDER BY length(user_uid), user_uid, length(group_uid), group_uid`)
 }
 
 // AppMemberships returns the memberships in groups that have the given app,
@@ -229,7 +229,7 @@ func (s *Store) AppMemberships(ctx context.Context, appUID, userUID string) ([]M
 SELECT m.user_uid, m.group_uid, m.role
 FROM memberships m JOIN group_apps ga ON ga.group_uid = m.group_uid
 WHERE ga.app_uid = ? AND (? = '' OR m.user_uid = ?)
-ORDER BY m.user_uid, m.group_uid`, appUID, userUID, userUID)
+ORDER BY length(m.user_uid), m.user_uid, length(m.group_uid), m.group_uid`, appUID, userUID, userUID)
 }
 
 func (s *Store) memberships(ctx context.Context, query string, args ...any) ([]Membership, error) {

@@ -163,3 +163,41 @@ func TestUpdates(t *testing.T) {
 		t.Error("session not updated")
 	}
 }
+
+// Uids order numerically within a prefix: cld-2 comes before cld-10, so
+// "the user's first group" is the one a person would call first.
+func TestUIDOrderIsNumeric(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	ctx := t.Context()
+	if _, err := s.Seed(ctx, seedTime); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO groups (` + groupColumns + `) VALUES ('cld-10','Tenth','org-10','USD','UTC','US','X','2030-01-01T00:00:00Z','2030-02-01T00:00:00Z')`,
+		`INSERT INTO group_apps (group_uid, app_uid) VALUES ('cld-10', '` + SeedAppUID + `')`,
+		`INSERT INTO memberships (user_uid, group_uid, role) VALUES ('usr-3', 'cld-10', 'Member')`,
+	} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	groups, err := s.Groups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uids []string
+	for _, g := range groups {
+		uids = append(uids, g.UID)
+	}
+	if got := strings.Join(uids, ","); got != "cld-1,cld-2,cld-10" {
+		t.Errorf("groups in order %s", got)
+	}
+	mems, err := s.AppMemberships(ctx, SeedAppUID, "usr-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mems) != 2 || mems[0].GroupUID != "cld-2" || mems[1].GroupUID != "cld-10" {
+		t.Errorf("usr-3 memberships %+v, want cld-2 then cld-10", mems)
+	}
+}
