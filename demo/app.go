@@ -23,7 +23,8 @@ type App struct {
 	mux      *http.ServeMux
 	services map[string]*sso.Service
 	names    []string
-	sessions *sessionStore
+	sessions *store[session]
+	logins   *store[login]
 	now      func() time.Time
 	logger   *slog.Logger
 }
@@ -56,7 +57,9 @@ func New(reg *maestrano.Registry, opts ...Option) (*App, error) {
 	if cf.now == nil || cf.logger == nil {
 		return nil, errors.New("demo: nil clock or logger")
 	}
-	a := &App{mux: http.NewServeMux(), services: map[string]*sso.Service{}, sessions: newSessionStore(cf.now), now: cf.now, logger: cf.logger}
+	a := &App{mux: http.NewServeMux(), services: map[string]*sso.Service{}, now: cf.now, logger: cf.logger}
+	a.sessions = newStore[session](cf.now, sessionCookie, sessionLifetime, false)
+	a.logins = newStore[login](cf.now, loginCookie, loginLifetime, true)
 	ssoOpts := []sso.Option{sso.WithClock(cf.now), sso.WithLogger(cf.logger)}
 	if cf.httpClient != nil {
 		ssoOpts = append(ssoOpts, sso.WithHTTPClient(cf.httpClient))
@@ -128,13 +131,13 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) handleHome(w http.ResponseWriter, r *http.Request) {
-	id, s := a.sessions.get(r)
-	if s == nil || s.identity == nil {
+	id, s, ok := a.sessions.get(r)
+	if !ok {
 		var logins []loginLink
 		for _, name := range a.names {
 			logins = append(logins, loginLink{Marketplace: name, URL: a.services[name].InitURL()})
 		}
-		a.page(w, http.StatusOK, homePage{Logins: logins})
+		a.page(w, http.StatusOK, homePage{Logins: logins, NoMarketplace: len(logins) == 0})
 		return
 	}
 	svc := a.services[s.identity.Marketplace]
@@ -144,7 +147,7 @@ func (a *App) handleHome(w http.ResponseWriter, r *http.Request) {
 		// The platform ended the session (or cannot confirm it): log out
 		// locally and go through SSO again.
 		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "demo: platform session ended", slog.String("user", sess.UserUID), slog.Any("error", err))
-		a.sessions.drop(w, id)
+		a.sessions.drop(w, r, id)
 		http.Redirect(w, r, svc.InitURL(), http.StatusSeeOther)
 		return
 	}
@@ -152,7 +155,7 @@ func (a *App) handleHome(w http.ResponseWriter, r *http.Request) {
 		ident := *s.identity
 		ident.Session = sess
 		s.identity = &ident
-		if err := a.sessions.put(w, id, s); err != nil {
+		if err := a.sessions.put(w, r, id, s); err != nil {
 			a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Busy", Message: err.Error()})
 			return
 		}
@@ -161,28 +164,25 @@ func (a *App) handleHome(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) handleInit(w http.ResponseWriter, r *http.Request, svc *sso.Service) {
-	params := r.URL.Query()
-	for k := range params {
-		if k == "marketplace" || k == "SAMLRequest" {
-			params.Del(k)
-		}
+	// Only group_id (which group to log in through) goes on to the IdP;
+	// other parameters of the init URL are the app's business.
+	var params url.Values
+	if g := r.URL.Query().Get("group_id"); g != "" {
+		params = url.Values{"group_id": {g}}
 	}
 	redirect, reqID, err := svc.StartLogin(params)
 	if err != nil {
 		a.page(w, http.StatusInternalServerError, errorPage{Title: "Cannot start login", Message: err.Error()})
 		return
 	}
-	id, s := a.sessions.get(r)
-	if s == nil {
-		s = &session{}
-	}
+	id, l, _ := a.logins.get(r)
 	now := a.now()
-	s.pending = slices.DeleteFunc(s.pending, func(p pendingRequest) bool { return !now.Before(p.expires) })
-	s.pending = append(s.pending, pendingRequest{marketplace: svc.Marketplace(), id: reqID, expires: now.Add(pendingLifetime)})
-	if len(s.pending) > maxPending {
-		s.pending = s.pending[len(s.pending)-maxPending:]
+	pending := slices.DeleteFunc(slices.Clone(l.pending), func(p pendingRequest) bool { return !now.Before(p.expires) })
+	pending = append(pending, pendingRequest{marketplace: svc.Marketplace(), id: reqID, expires: now.Add(loginLifetime)})
+	if len(pending) > maxPending {
+		pending = pending[len(pending)-maxPending:]
 	}
-	if err := a.sessions.put(w, id, s); err != nil {
+	if err := a.logins.put(w, r, id, login{pending: pending}); err != nil {
 		a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Busy", Message: err.Error()})
 		return
 	}
@@ -200,14 +200,12 @@ func (a *App) handleConsume(w http.ResponseWriter, r *http.Request, svc *sso.Ser
 		a.page(w, http.StatusBadRequest, errorPage{Title: "Login refused", Message: "The request carries no SAMLResponse."})
 		return
 	}
-	oldID, s := a.sessions.get(r)
+	loginID, l, _ := a.logins.get(r)
 	var ids []string
 	now := a.now()
-	if s != nil {
-		for _, p := range s.pending {
-			if p.marketplace == svc.Marketplace() && now.Before(p.expires) {
-				ids = append(ids, p.id)
-			}
+	for _, p := range l.pending {
+		if p.marketplace == svc.Marketplace() && now.Before(p.expires) {
+			ids = append(ids, p.id)
 		}
 	}
 	ident, err := svc.FinishLogin(r.Context(), samlResponse, ids...)
@@ -215,11 +213,14 @@ func (a *App) handleConsume(w http.ResponseWriter, r *http.Request, svc *sso.Ser
 		a.page(w, http.StatusUnauthorized, errorPage{Title: "Login refused", Message: err.Error(), Retry: svc.InitURL()})
 		return
 	}
+	if loginID != "" {
+		a.logins.drop(w, r, loginID)
+	}
 	// A new session id on login, so that a planted id is worthless.
-	if oldID != "" {
+	if oldID, _, ok := a.sessions.get(r); ok {
 		a.sessions.forget(oldID)
 	}
-	if err := a.sessions.put(w, "", &session{identity: ident}); err != nil {
+	if err := a.sessions.put(w, r, "", session{identity: ident}); err != nil {
 		a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Busy", Message: err.Error()})
 		return
 	}
@@ -231,21 +232,22 @@ func (a *App) handleLogout(w http.ResponseWriter, r *http.Request) {
 		a.page(w, http.StatusForbidden, errorPage{Title: "Forbidden", Message: "Cross-site logout is not allowed."})
 		return
 	}
-	id, s := a.sessions.get(r)
-	if s == nil || s.identity == nil {
+	id, s, ok := a.sessions.get(r)
+	if !ok {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	a.sessions.drop(w, id)
+	a.sessions.drop(w, r, id)
 	http.Redirect(w, r, a.services[s.identity.Marketplace].LogoutURL(s.identity.User.UID), http.StatusSeeOther)
 }
 
 type loginLink struct{ Marketplace, URL string }
 
 type homePage struct {
-	Logins       []loginLink
-	Identity     *sso.Identity
-	LogoutAction string
+	Logins        []loginLink
+	NoMarketplace bool
+	Identity      *sso.Identity
+	LogoutAction  string
 }
 
 type errorPage struct {
@@ -285,6 +287,7 @@ var pages = template.Must(template.New("").Parse(`
 <form method="post" action="{{.LogoutAction}}"><button class="btn" id="logout" type="submit">Log out</button></form>
 {{else}}
 <p>You are not logged in.</p>
+{{if .NoMarketplace}}<p id="no-marketplace">The developer platform lists no marketplace for this app, so there is nowhere to log in from. Check the app's marketplaces on the developer platform.</p>{{end}}
 {{range .Logins}}<p><a class="btn login" href="{{.URL}}">Log in with Maestrano</a> <small>({{.Marketplace}})</small></p>{{end}}
 {{end}}</body></html>{{end}}
 {{define "error"}}{{template "head"}}<h2 id="error-title">{{.Title}}</h2><p id="error-message">{{.Message}}</p>

@@ -51,7 +51,14 @@ func newBrowser(t *testing.T) context.Context {
 // app, click "Log in with Maestrano", pick John Doe in Acme Corp on the
 // sandbox IdP page, land back logged in; then log out.
 func TestBrowserLogin(t *testing.T) {
-	p := start(t)
+	t.Run("same site", func(t *testing.T) { browserLogin(t, start(t)) })
+	// In production the IdP is on another site than the app: the IdP's
+	// form POST is then cross-site, and only a SameSite=None cookie can
+	// carry the pending request back.
+	t.Run("cross site", func(t *testing.T) { browserLogin(t, startOn(t, "127.0.0.2")) })
+}
+
+func browserLogin(t *testing.T, p *platform) {
 	ctx := newBrowser(t)
 
 	const johnInAcme = `//a[contains(., "John Doe") and contains(., "Acme Corp")]`

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"bytes"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -40,10 +41,22 @@ type platform struct {
 	checks atomic.Int64
 }
 
-func start(t *testing.T) *platform {
+func start(t *testing.T) *platform { return startOn(t, "") }
+
+// startOn runs the sandbox on sandboxHost ("" for 127.0.0.1). Another
+// loopback address, such as 127.0.0.2, is another site for the browser.
+func startOn(t *testing.T, sandboxHost string) *platform {
 	t.Helper()
 	p := &platform{clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	sbSrv := httptest.NewUnstartedServer(nil)
+	if sandboxHost != "" {
+		ln, err := net.Listen("tcp", net.JoinHostPort(sandboxHost, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sbSrv.Listener.Close()
+		sbSrv.Listener = ln
+	}
 	appSrv := httptest.NewUnstartedServer(nil)
 	p.sbURL = "http://" + sbSrv.Listener.Addr().String()
 	p.appURL = "http://" + appSrv.Listener.Addr().String()

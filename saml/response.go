@@ -2,8 +2,10 @@ package saml
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -194,13 +196,27 @@ func (sp *ServiceProvider) verify(el, sig *etree.Element, now time.Time) (*etree
 	if err != nil {
 		return nil, &ValidationError{Reason: ReasonMalformed, Detail: "namespace context", Err: err}
 	}
-	detached, err := etreeutils.NSDetatch(nsCtx, el)
+	detached, err := detach(nsCtx, el)
 	if err != nil {
 		return nil, &ValidationError{Reason: ReasonMalformed, Detail: "namespace context", Err: err}
 	}
-	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: sp.certs})
-	vc.Clock = dsig.NewFakeClockAt(now)
-	verified, err := vc.Validate(detached)
+	validate := func(roots ...*x509.Certificate) (*etree.Element, error) {
+		vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: roots})
+		vc.Clock = dsig.NewFakeClockAt(now)
+		return vc.Validate(detached)
+	}
+	verified, err := validate(sp.certs...)
+	// goxmldsig takes the certificate from KeyInfo (it must equal a
+	// configured one) or, without KeyInfo, the only configured one: with
+	// several configured certificates and no KeyInfo, try each in turn.
+	if ki, _ := optionalChild(sig, NSDSig, "KeyInfo"); err != nil && ki == nil && len(sp.certs) > 1 {
+		for _, c := range sp.certs {
+			if v, cerr := validate(c); cerr == nil {
+				verified, err = v, nil
+				break
+			}
+		}
+	}
 	if err != nil {
 		return nil, &ValidationError{Reason: ReasonSignature, Detail: fmt.Sprintf("the %s signature does not verify against the configured IdP certificate: %v", el.Tag, err), Err: err}
 	}
@@ -208,6 +224,38 @@ func (sp *ServiceProvider) verify(el, sig *etree.Element, now time.Time) (*etree
 		return nil, refuse(ReasonSignature, "the verified element is not the signed %s", el.Tag)
 	}
 	return verified, nil
+}
+
+// detach is etreeutils.NSDetatch without its traversal limit: a copy of el
+// that declares every namespace in scope. NSDetatch refuses subtrees of more
+// than 1000 elements, which a legitimate assertion with a few hundred
+// attributes exceeds; parseStrict already bounds size, depth and elements.
+func detach(ctx etreeutils.NSContext, el *etree.Element) (*etree.Element, error) {
+	ctx, err := ctx.SubContext(el)
+	if err != nil {
+		return nil, err
+	}
+	el = el.Copy()
+	attrs := make([]etree.Attr, 0, len(el.Attr))
+	for _, at := range el.Attr {
+		if at.Space == "xmlns" || (at.Space == "" && at.Key == "xmlns") {
+			continue
+		}
+		attrs = append(attrs, at)
+	}
+	for prefix, ns := range ctx.Prefixes() {
+		switch {
+		case prefix == "xml" || prefix == "xmlns":
+		case prefix == "" && ns == etreeutils.XMLNamespace: // the implicit default, not a declaration
+		case prefix == "":
+			attrs = append(attrs, etree.Attr{Key: "xmlns", Value: ns})
+		default:
+			attrs = append(attrs, etree.Attr{Space: "xmlns", Key: prefix, Value: ns})
+		}
+	}
+	sort.Sort(etreeutils.SortedAttrs(attrs))
+	el.Attr = attrs
+	return el, nil
 }
 
 // checkSignatureShape accepts exactly: SignedInfo with exclusive c14n, an

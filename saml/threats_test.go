@@ -7,9 +7,11 @@ package saml
 // ServiceProvider's own decision and not an RSA failure.
 
 import (
+	"context"
 	"crypto"
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -58,6 +60,14 @@ func setAttr(tag, key, value string) mod {
 
 func removeAttr(tag, key string) mod {
 	return beforeSign(func(a *etree.Element) { findDeep(a, tag).RemoveAttr(key) })
+}
+
+func manyAttrs(format string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format, i)
+	}
+	return b.String()
 }
 
 func nested(depth int) string {
@@ -146,7 +156,7 @@ func TestParseResponse_SignatureWrapping(t *testing.T) {
 			adv.AddChild(evil)
 			a.InsertChildAt(firstChild(a, "Conditions").Index()+1, adv)
 		})}},
-		{name: "XSW8 evil Subject before the signed one", want: ReasonStructure, mods: []mod{afterSign(func(_, a *etree.Element) {
+		{name: "XSW8 evil Subject before the signed one", want: ReasonSignature, mods: []mod{afterSign(func(_, a *etree.Element) {
 			s := firstChild(a, "Subject").Copy()
 			findDeep(s, "NameID").SetText("usr-evil")
 			a.InsertChildAt(firstChild(a, "Subject").Index(), s)
@@ -512,6 +522,18 @@ func TestParseResponse_Limits(t *testing.T) {
 		}},
 		{name: "200-deep nesting in Extensions", want: ReasonTooLarge, mods: []mod{replaceRaw("<samlp:Status>", "<samlp:Extensions>"+nested(200)+"</samlp:Extensions><samlp:Status>")}},
 		{name: "200-deep nesting in an AttributeValue", want: ReasonTooLarge, mods: []mod{replaceRaw(">Admin<", ">"+nested(200)+"<")}},
+		// Each namespace lookup scans the attributes of every ancestor: 4000
+		// declarations over 4000 unsigned elements cost ~0.25 s (quadratic;
+		// minutes at the size limit) before the signature is even looked at.
+		{name: "thousands of namespace declarations over thousands of elements", want: ReasonTooLarge, mods: []mod{
+			replaceRaw("<samlp:Response ", "<samlp:Response"+manyAttrs(" xmlns:p%d=\"urn:p\"", 4000)+" "),
+			replaceRaw("<samlp:Status>", "<samlp:Extensions>"+strings.Repeat("<a/>", 4000)+"</samlp:Extensions><samlp:Status>"),
+		}},
+		{name: "namespace declarations over elements in the assertion", want: ReasonTooLarge, mods: []mod{
+			replaceRaw("<samlp:Response ", "<samlp:Response"+manyAttrs(" xmlns:p%d=\"urn:p\"", 4000)+" "),
+			replaceRaw("<AuthnStatement", "<x>"+strings.Repeat("<a/>", 900)+"</x><AuthnStatement"),
+		}},
+		{name: "an element with 200 attributes", want: ReasonTooLarge, mods: []mod{replaceRaw("<samlp:Status>", "<samlp:Status"+manyAttrs(" a%d=\"\"", 200)+">")}},
 		{name: "more than 100000 elements", want: ReasonTooLarge, mods: []mod{replaceRaw("<samlp:Status>", "<samlp:Extensions>"+strings.Repeat("<a/>", maxElements+1)+"</samlp:Extensions><samlp:Status>")}},
 	})
 }
@@ -636,9 +658,56 @@ func TestParseResponse_Replay(t *testing.T) {
 	wantRefused(t, a, err, ReasonReplay)
 }
 
-// A legitimate ~50 KB assertion (hundreds of attributes) verifies.
+// A legitimate ~50 KB assertion (hundreds of attributes) verifies, also
+// when every value declares its own namespaces (as Okta and ADFS write
+// xsi:type="xs:string"), and in time linear in its size.
 func TestParseResponse_LargeAssertion(t *testing.T) {
 	t.Parallel()
+	t.Run("per-value namespace declarations", func(t *testing.T) {
+		t.Parallel()
+		x := signedResponse(t, withAttrs(fillerAttributes(300)...), prefixed("saml2"), beforeSign(func(a *etree.Element) {
+			for _, v := range a.FindElements("//AttributeValue") {
+				v.CreateAttr("xmlns:xs", "http://www.w3.org/2001/XMLSchema")
+				v.CreateAttr("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance")
+				v.CreateAttr("xsi:type", "xs:string")
+			}
+			for _, at := range a.FindElements("//Attribute") {
+				at.CreateAttr("NameFormat", "urn:oasis:names:tc:SAML:2.0:attrname-format:basic")
+				at.CreateAttr("FriendlyName", at.SelectAttrValue("Name", ""))
+			}
+		}))
+		if len(x) < 50_000 {
+			t.Fatalf("document is %d bytes, want at least 50 KB", len(x))
+		}
+		a, err := newTestSP(t).ParseResponse(t.Context(), encode(x), testRequestID)
+		if err != nil {
+			t.Fatalf("ParseResponse: %v", err)
+		}
+		if got := a.Attributes.Get("extra_attribute_0299"); got != "value 0299 of a large but legitimate assertion" {
+			t.Errorf("last attribute = %q", got)
+		}
+	})
+	t.Run("linear time", func(t *testing.T) {
+		t.Parallel()
+		sp := newTestSP(t, WithReplayCache(alwaysFresh{}))
+		cost := func(n int) time.Duration {
+			enc := encode(signedResponse(t, withAttrs(fillerAttributes(n)...)))
+			best := time.Duration(1 << 62)
+			for range 5 {
+				start := time.Now()
+				if _, err := sp.ParseResponse(t.Context(), enc, testRequestID); err != nil {
+					t.Fatalf("%d attributes: %v", n, err)
+				}
+				best = min(best, time.Since(start))
+			}
+			return best
+		}
+		small, big := cost(200), cost(1600)
+		// 8x the attributes: linear is about 8x; quadratic would be 64x.
+		if ratio := float64(big) / float64(small); ratio > 24 {
+			t.Errorf("1600 attributes cost %v, 200 cost %v: ratio %.1f, want about 8 (linear)", big, small, ratio)
+		}
+	})
 	x := signedResponse(t, withAttrs(fillerAttributes(600)...))
 	if len(x) < 50_000 {
 		t.Fatalf("document is %d bytes, want at least 50 KB", len(x))
@@ -654,3 +723,51 @@ func TestParseResponse_LargeAssertion(t *testing.T) {
 		t.Errorf("last attribute = %q, want %q", got, want)
 	}
 }
+
+// Several configured certificates (rotation): a response signed with any of
+// them verifies, with or without KeyInfo; the attacker's key still fails.
+func TestParseResponse_CertificateRotation(t *testing.T) {
+	t.Parallel()
+	next, err := newKeyPair("idp.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := []*x509.Certificate{next.cert, trustedIdP(t).cert}
+	for _, tc := range []struct {
+		name string
+		mods []mod
+		ok   bool
+	}{
+		{name: "old key, KeyInfo", ok: true},
+		{name: "old key, no KeyInfo", mods: []mod{withoutKeyInfo()}, ok: true},
+		{name: "new key, KeyInfo", mods: []mod{signedBy(next)}, ok: true},
+		{name: "new key, no KeyInfo", mods: []mod{signedBy(next), withoutKeyInfo()}, ok: true},
+		{name: "attacker, KeyInfo", mods: []mod{signedBy(attackerIdP(t))}},
+		{name: "attacker, no KeyInfo", mods: []mod{signedBy(attackerIdP(t)), withoutKeyInfo()}},
+		{name: "attacker, trusted cert in KeyInfo", mods: []mod{signedBy(attackerIdP(t)), keyInfoCert(next.der)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sp, err := NewServiceProvider(testACS, certs, WithClock(fixedClock), WithIDPIssuer(testIdPIssuer))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := sp.ParseResponse(t.Context(), signedEncoded(t, tc.mods...), testRequestID)
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("ParseResponse: %v", err)
+				}
+				if a.NameID != testNameID {
+					t.Errorf("NameID = %q", a.NameID)
+				}
+				return
+			}
+			wantRefused(t, a, err, ReasonSignature)
+		})
+	}
+}
+
+// alwaysFresh is a ReplayCache that never remembers (repeated timing runs).
+type alwaysFresh struct{}
+
+func (alwaysFresh) Consume(context.Context, string, time.Time) (bool, error) { return true, nil }

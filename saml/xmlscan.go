@@ -14,6 +14,13 @@ import (
 // maxElements bounds the number of elements in one document.
 const maxElements = 100_000
 
+// maxAttrsInScope bounds the attributes (namespace declarations included) of
+// an element and all its ancestors together. Namespace lookups (etree) and
+// c14n contexts (goxmldsig) cost that much per element, so without a bound a
+// root with thousands of declarations over thousands of elements costs
+// seconds to minutes of CPU before any signature check fails.
+const maxAttrsInScope = 128
+
 // parseStrict checks raw XML before any tree is built: one root element,
 // no DOCTYPE or other directive, no processing instruction except the XML
 // declaration, nesting at most maxDepth, at most maxElements elements, and a
@@ -29,6 +36,7 @@ func parseStrict(data []byte, maxDepth int) (*etree.Document, error) {
 		return nil, errors.New("only UTF-8 is accepted, not " + charset)
 	}
 	depth, elements, roots := 0, 0, 0
+	var inScope []int // attributes in scope, per open element
 	for {
 		tok, err := dec.RawToken()
 		if err == io.EOF {
@@ -53,8 +61,19 @@ func parseStrict(data []byte, maxDepth int) (*etree.Document, error) {
 			if elements > maxElements {
 				return nil, refuse(ReasonTooLarge, "more than %d elements", maxElements)
 			}
+			n := len(t.Attr)
+			if len(inScope) > 0 {
+				n += inScope[len(inScope)-1]
+			}
+			if n > maxAttrsInScope {
+				return nil, refuse(ReasonTooLarge, "more than %d attributes in scope of one element", maxAttrsInScope)
+			}
+			inScope = append(inScope, n)
 		case xml.EndElement:
 			depth--
+			if len(inScope) > 0 {
+				inScope = inScope[:len(inScope)-1]
+			}
 		case xml.Directive:
 			return nil, refuse(ReasonMalformed, "DOCTYPE and other directives are not allowed")
 		case xml.ProcInst:
