@@ -247,6 +247,8 @@ func TestRegistry(t *testing.T) {
 	t.Parallel()
 	sb, _ := openSandbox(t)
 	a := validMarketplace(sb.Certificate())
+	initSync := "/init-sync"
+	a.Webhooks.Connec.InitializationPath = &initSync
 	b := validMarketplace(sb.Certificate())
 	b.Name = "other"
 	reg, err := maestrano.NewRegistry(a, b)
@@ -263,11 +265,21 @@ func TestRegistry(t *testing.T) {
 	}
 	got, _ := reg.Get("maestrano")
 	got.API.ID = "changed"
-	if again, _ := reg.Get("maestrano"); again.API.ID != "app-1" {
+	*got.Webhooks.Connec.InitializationPath = "/changed"
+	if again, _ := reg.Get("maestrano"); again.API.ID != "app-1" || *again.Webhooks.Connec.InitializationPath != "/init-sync" {
 		t.Fatal("Get returned the registry's own value")
+	}
+	*a.Webhooks.Connec.InitializationPath = "/changed-by-caller"
+	if again, _ := reg.Get("maestrano"); *again.Webhooks.Connec.InitializationPath != "/init-sync" {
+		t.Fatal("NewRegistry kept the caller's pointer")
 	}
 	if _, err := maestrano.NewRegistry(a, a); err == nil || !strings.Contains(err.Error(), "listed twice") {
 		t.Fatalf("duplicate: %v", err)
+	}
+	noInit := validMarketplace(sb.Certificate())
+	noInit.SSO.InitPath = ""
+	if _, err := maestrano.NewRegistry(noInit); err == nil || !strings.Contains(err.Error(), "sso.init_path is empty") {
+		t.Fatalf("missing init path: %v", err)
 	}
 	req := httptest.NewRequest("DELETE", "/maestrano/account/groups/cld-1/maestrano", nil)
 	req.SetBasicAuth("app-1", a.API.Key.Reveal())

@@ -118,6 +118,9 @@ func (m *Marketplace) Validate() error {
 			problems = append(problems, h.key+" "+err.Error())
 		}
 	}
+	if m.SSO.InitPath == "" {
+		problems = append(problems, "sso.init_path is empty")
+	}
 	if m.SSO.ConsumePath == "" {
 		problems = append(problems, "sso.consume_path is empty")
 	}
@@ -128,6 +131,16 @@ func (m *Marketplace) Validate() error {
 		return &ConfigError{Marketplace: m.Name, Problems: problems}
 	}
 	return nil
+}
+
+// clone returns a deep copy.
+func (m *Marketplace) clone() *Marketplace {
+	cp := *m
+	if p := m.Webhooks.Connec.InitializationPath; p != nil {
+		v := *p
+		cp.Webhooks.Connec.InitializationPath = &v
+	}
+	return &cp
 }
 
 // Certificate parses the IdP certificate (PEM, or base64 DER without armour)

@@ -33,8 +33,7 @@ func NewRegistry(mps ...*Marketplace) (*Registry, error) {
 			problems = append(problems, fmt.Sprintf("marketplace %q is listed twice", mp.Name))
 			continue
 		}
-		cp := *mp
-		r.byName[mp.Name] = &cp
+		r.byName[mp.Name] = mp.clone()
 		r.names = append(r.names, mp.Name)
 	}
 	if len(problems) > 0 {
@@ -51,8 +50,7 @@ func (r *Registry) Get(name string) (*Marketplace, error) {
 	if !ok {
 		return nil, &UnknownMarketplaceError{Name: name, Known: r.Names()}
 	}
-	cp := *mp
-	return &cp, nil
+	return mp.clone(), nil
 }
 
 // Names returns the marketplace names, sorted.

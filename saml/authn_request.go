@@ -82,6 +82,9 @@ func (sp *ServiceProvider) RedirectURL(idpURL string, req *AuthnRequest, extra u
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("saml: IdP URL %q is not an absolute http(s) URL", idpURL)
 	}
+	if u.Fragment != "" || strings.Contains(idpURL, "#") {
+		return "", fmt.Errorf("saml: IdP URL %q has a fragment; the query would land after it and never reach the IdP", idpURL)
+	}
 	doc, err := req.XML()
 	if err != nil {
 		return "", err

@@ -42,6 +42,14 @@ func (e *ValidationError) Error() string {
 // Unwrap returns the underlying error.
 func (e *ValidationError) Unwrap() error { return e.Err }
 
+// maxDetail bounds a Detail: parts of it can come from the document, and
+// apps show errors to people.
+const maxDetail = 400
+
 func refuse(r Reason, format string, args ...any) *ValidationError {
-	return &ValidationError{Reason: r, Detail: fmt.Sprintf(format, args...)}
+	d := fmt.Sprintf(format, args...)
+	if len(d) > maxDetail {
+		d = d[:maxDetail] + "…"
+	}
+	return &ValidationError{Reason: r, Detail: d}
 }

@@ -77,7 +77,7 @@ func (sp *ServiceProvider) ParseResponseXML(ctx context.Context, data []byte, re
 		return nil, err
 	}
 	if dest := root.SelectAttrValue("Destination", ""); dest != "" && dest != sp.acsURL {
-		return nil, refuse(ReasonDestination, "Destination %q is not this ACS URL %q", dest, sp.acsURL)
+		return nil, refuse(ReasonDestination, "Destination %q is not this ACS URL %q", truncate(dest, 200), sp.acsURL)
 	}
 	if respSig != nil {
 		if _, err := sp.verify(root, respSig, now); err != nil {
@@ -482,6 +482,11 @@ func (sp *ServiceProvider) checkConfirmationData(sc *etree.Element, now time.Tim
 		return time.Time{}, "", refuse(ReasonExpired, "SubjectConfirmationData NotOnOrAfter %s has passed (now %s)", exp.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	irt := d.SelectAttrValue("InResponseTo", "")
+	if len(requestIDs) == 0 && irt != "" {
+		// Unsolicited mode: an IdP-initiated response answers no request.
+		// One that answers a request answers another session's.
+		return time.Time{}, "", refuse(ReasonInResponseTo, "InResponseTo %q names a request this session did not send", truncate(irt, 100))
+	}
 	if len(requestIDs) > 0 {
 		ok := false
 		for _, id := range requestIDs {

@@ -47,7 +47,15 @@ type config struct {
 	userAgent  string
 }
 
-// WithHTTPClient sets the client for session checks (default: 10 s timeout).
+// Defaults of session checks. A check runs inside a page request, so the
+// defaults keep the worst case near ten seconds.
+const (
+	DefaultCheckTimeout = 5 * time.Second
+	DefaultCheckRetries = 1
+)
+
+// WithHTTPClient sets the client for session checks (default: a client
+// with DefaultCheckTimeout).
 func WithHTTPClient(c *http.Client) Option {
 	return func(cf *config) error {
 		if c == nil {
@@ -97,6 +105,21 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
+// WithRetries sets how often a session check is retried after a transport
+// error or a 5xx answer (default DefaultCheckRetries; 0 disables retries).
+func WithRetries(n int) Option {
+	return func(cf *config) error {
+		if n < 0 {
+			return errors.New("sso: WithRetries: negative count")
+		}
+		cf.retry.MaxRetries = n
+		if n == 0 {
+			cf.retry.MaxRetries = -1
+		}
+		return nil
+	}
+}
+
 // withRetrySleep replaces the backoff wait (tests).
 func withRetrySleep(f func(context.Context, time.Duration) error) Option {
 	return func(cf *config) error { cf.retry.Sleep = f; return nil }
@@ -112,8 +135,9 @@ func New(mp *maestrano.Marketplace, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	cf := config{
-		httpClient: &http.Client{Timeout: 10 * time.Second},
+		httpClient: &http.Client{Timeout: DefaultCheckTimeout},
 		now:        time.Now,
+		retry:      retry.Policy{MaxRetries: DefaultCheckRetries},
 		logger:     slog.New(slog.DiscardHandler),
 		userAgent:  maestrano.DefaultUserAgent(),
 	}

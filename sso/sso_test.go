@@ -143,7 +143,7 @@ func TestCheckSession(t *testing.T) {
 		{name: "503 then valid", answers: []func(http.ResponseWriter, *http.Request){answer(503, ``), answer(200, `{"valid":true,"recheck":"`+later+`"}`)},
 			recheck: t0, wantValid: true, wantCalls: 2, wantRecheck: t0.Add(3 * time.Minute)},
 		{name: "always 500: fail closed", answers: []func(http.ResponseWriter, *http.Request){answer(500, `oops`)},
-			recheck: t0, wantValid: false, wantCalls: 3, wantErr: "sso: session check: HTTP 500", wantRecheck: t0},
+			recheck: t0, wantValid: false, wantCalls: 1 + sso.DefaultCheckRetries, wantErr: "sso: session check: HTTP 500", wantRecheck: t0},
 		{name: "garbage", answers: []func(http.ResponseWriter, *http.Request){answer(200, `<html>`)},
 			recheck: t0, wantValid: false, wantCalls: 1, wantErr: "answer is not JSON", wantRecheck: t0},
 		{name: "huge", answers: []func(http.ResponseWriter, *http.Request){answer(200, `{"valid":true,"x":"`+strings.Repeat("a", 100<<10)+`"}`)},
@@ -202,6 +202,26 @@ func TestCheckSessionSendsEscapedTokenAndNeverLeaksIt(t *testing.T) {
 	_, err := svc.CheckSession(t.Context(), &sso.Session{UserUID: "usr-1", Token: "very-secret-token"})
 	if err == nil || strings.Contains(err.Error(), "very-secret-token") || !strings.Contains(err.Error(), "redacted") {
 		t.Fatalf("error %v: want a redacted transport error", err)
+	}
+}
+
+func TestCheckSessionRetries(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 3} {
+		d := newIdP(t, answer(503, ""))
+		svc, err := sso.New(marketplace(t, d.srv.URL), sso.WithRetries(n), sso.WithRetrySleep(noSleep), sso.WithClock(func() time.Time { return t0 }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := svc.CheckSession(t.Context(), &sso.Session{UserUID: "usr-1", Token: "t"}); ok || err == nil {
+			t.Fatalf("retries %d: %v %v", n, ok, err)
+		}
+		if got := d.calls.Load(); got != int64(n+1) {
+			t.Errorf("retries %d: %d calls, want %d", n, got, n+1)
+		}
+	}
+	if _, err := sso.New(marketplace(t, "https://hub.example.com"), sso.WithRetries(-1)); err == nil {
+		t.Error("negative retries accepted")
 	}
 }
 
