@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/maestrano-go/maestrano"
@@ -20,10 +21,13 @@ const (
 	defaultSandboxAddr = "127.0.0.1:7000"
 	defaultAppAddr     = "127.0.0.1:8081"
 	defaultDataDir     = ".mno"
+	// shutdownGrace is how long in-flight requests get after Ctrl-C.
+	shutdownGrace = 2 * time.Second
 )
 
 type serveFlags struct {
 	sandboxAddr, appAddr, dataDir string
+	recheck                       time.Duration
 	verbose                       bool
 }
 
@@ -36,8 +40,26 @@ func (m *Main) flags(name string, withApp bool) (*flag.FlagSet, *serveFlags) {
 		fs.StringVar(&f.appAddr, "app-addr", defaultAppAddr, "listen address of the demo app")
 	}
 	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory of the sandbox (SQLite database, IdP key)")
-	fs.BoolVar(&f.verbose, "v", false, "log requests and SSO decisions to stderr")
+	fs.DurationVar(&f.recheck, "session-recheck", sandbox.DefaultSessionRecheck, "how long apps may trust an SSO session before asking the sandbox again")
+	fs.BoolVar(&f.verbose, "v", false, "log SSO decisions, refusals and admin actions to stderr")
 	return fs, f
+}
+
+// parse parses args and checks what flag cannot.
+func (f *serveFlags) parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+	}
+	if f.dataDir == "" {
+		return &usageError{fs.Name() + ": --data must not be empty"}
+	}
+	if f.recheck < time.Second {
+		return &usageError{fs.Name() + ": --session-recheck must be at least 1s"}
+	}
+	return nil
 }
 
 func (f *serveFlags) logger(m *Main) *slog.Logger {
@@ -61,12 +83,15 @@ func listen(addr string) (net.Listener, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return ln, "http://" + ln.Addr().String(), nil
+	// Keep the host as given: a browser that opened "localhost" keeps
+	// its cookies there, so the URLs the sandbox publishes must say it too.
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return ln, "http://" + net.JoinHostPort(host, port), nil
 }
 
 func (m *Main) runDemo(ctx context.Context, args []string) error {
 	fs, f := m.flags("demo", true)
-	if err := fs.Parse(args); err != nil {
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
 	logger := f.logger(m)
@@ -81,7 +106,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	}
 	defer appLn.Close()
 
-	sb, err := sandbox.Open(ctx, sandbox.Config{DataDir: f.dataDir, BaseURL: sbURL, Logger: logger.With("component", "sandbox")})
+	sb, err := sandbox.Open(ctx, sandbox.Config{DataDir: f.dataDir, BaseURL: sbURL, Logger: logger.With("component", "sandbox"), SessionRecheck: f.recheck})
 	if err != nil {
 		return err
 	}
@@ -113,22 +138,42 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 
 	fmt.Fprintf(m.Stdout, "Maestrano sandbox  %s   (admin page: %s/admin)\n", sbURL, sbURL)
 	fmt.Fprintf(m.Stdout, "Demo app           %s   (open it and click \"Log in with Maestrano\")\n", appURL)
-	fmt.Fprintf(m.Stdout, "Data directory     %s\n", f.dataDir)
+	fmt.Fprintf(m.Stdout, "Data directory     %s   (SSO sessions are re-checked every %s)\n\n", f.dataDir, f.recheck)
+	m.printDevPlatform(dp)
 	fmt.Fprintln(m.Stdout, "Press Ctrl-C to stop.")
+	return m.wait(ctx, errc, appSrv, sbSrv)
+}
 
+// printDevPlatform prints the settings another app needs to configure
+// itself against this sandbox.
+func (m *Main) printDevPlatform(dp sandbox.DevPlatform) {
+	fmt.Fprintln(m.Stdout, "To configure your own app against the sandbox:")
+	fmt.Fprintf(m.Stdout, "  export %s=%s\n  export %s=%s\n  export %s=%s\n  export %s=%s\n\n",
+		maestrano.EnvDevPlatformHost, dp.Host, maestrano.EnvDevPlatformAPIPath, dp.APIPath,
+		maestrano.EnvDevPlatformKey, dp.EnvKey, maestrano.EnvDevPlatformSecret, dp.EnvSecret)
+}
+
+// wait serves until ctx is done or a server fails, then stops the servers
+// together.
+func (m *Main) wait(ctx context.Context, errc <-chan error, srvs ...*http.Server) error {
+	var err error
 	select {
 	case <-ctx.Done():
+		fmt.Fprintln(m.Stdout, "Stopping…")
 	case err = <-errc:
 	}
-	shutdown(appSrv)
-	shutdown(sbSrv)
+	var wg sync.WaitGroup
+	for _, s := range srvs {
+		wg.Go(func() { shutdown(s) })
+	}
+	wg.Wait()
 	fmt.Fprintln(m.Stdout, "Stopped.")
 	return err
 }
 
 func (m *Main) runSandbox(ctx context.Context, args []string) error {
 	fs, f := m.flags("sandbox", false)
-	if err := fs.Parse(args); err != nil {
+	if err := f.parse(fs, args); err != nil {
 		return err
 	}
 	logger := f.logger(m)
@@ -137,7 +182,7 @@ func (m *Main) runSandbox(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	sb, err := sandbox.Open(ctx, sandbox.Config{DataDir: f.dataDir, BaseURL: sbURL, Logger: logger})
+	sb, err := sandbox.Open(ctx, sandbox.Config{DataDir: f.dataDir, BaseURL: sbURL, Logger: logger, SessionRecheck: f.recheck})
 	if err != nil {
 		return err
 	}
@@ -145,19 +190,10 @@ func (m *Main) runSandbox(ctx context.Context, args []string) error {
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- serve(srv, ln) }()
-	dp := sb.DevPlatform()
 	fmt.Fprintf(m.Stdout, "Maestrano sandbox %s (admin page: %s/admin)\n\n", sbURL, sbURL)
-	fmt.Fprintln(m.Stdout, "Configure an app against it with:")
-	fmt.Fprintf(m.Stdout, "  export %s=%s\n  export %s=%s\n  export %s=%s\n  export %s=%s\n\n",
-		maestrano.EnvDevPlatformHost, dp.Host, maestrano.EnvDevPlatformAPIPath, dp.APIPath,
-		maestrano.EnvDevPlatformKey, dp.EnvKey, maestrano.EnvDevPlatformSecret, dp.EnvSecret)
+	m.printDevPlatform(sb.DevPlatform())
 	fmt.Fprintln(m.Stdout, "Press Ctrl-C to stop.")
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	shutdown(srv)
-	return err
+	return m.wait(ctx, errc, srv)
 }
 
 func (m *Main) runVersion() error {
@@ -173,7 +209,7 @@ func serve(srv *http.Server, ln net.Listener) error {
 }
 
 func shutdown(srv *http.Server) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		srv.Close()

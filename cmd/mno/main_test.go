@@ -101,6 +101,9 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"demo", "--sandbox-addr", "0.0.0.0:0", "--data", t.TempDir()}, "is not a loopback address"},
 		{[]string{"demo", "--app-addr", "nonsense", "--sandbox-addr", "127.0.0.1:0", "--data", t.TempDir()}, "missing port"},
 		{[]string{"demo", "--no-such-flag"}, "flag provided but not defined"},
+		{[]string{"demo", "extra-arg"}, `unexpected argument "extra-arg"`},
+		{[]string{"sandbox", "--data", ""}, "--data must not be empty"},
+		{[]string{"demo", "--session-recheck", "0s"}, "--session-recheck must be at least 1s"},
 	}
 	for _, c := range cases {
 		var out, errOut bytes.Buffer
@@ -111,6 +114,20 @@ func TestRunErrors(t *testing.T) {
 		}
 		if !strings.Contains(msg, c.want) {
 			t.Errorf("mno %v: error %q, want it to mention %q", c.args, msg, c.want)
+		}
+	}
+}
+
+func TestListenKeepsTheHostName(t *testing.T) {
+	t.Parallel()
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		ln, u, err := listen(host + ":0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln.Close()
+		if !strings.HasPrefix(u, "http://"+host+":") {
+			t.Errorf("listen(%s:0) published %s", host, u)
 		}
 	}
 }
