@@ -8,7 +8,9 @@
 //     credentials of [Sandbox.DevPlatform]);
 //   - the SAML 2.0 identity provider, GET /api/v1/auth/saml?SAMLRequest=...,
 //     which answers with an auto-submitting form posting a signed assertion to
-//     the app's consume URL;
+//     the app's registered consume URL (sso.idm joined with
+//     sso.consume_path); an AuthnRequest naming any other
+//     AssertionConsumerServiceURL is refused with 400;
 //   - the SSO session check, GET /api/v1/auth/saml/{uid}?session={token};
 //   - the logout and access-denied pages, /app_logout and
 //     /app_access_unauthorized;
@@ -16,15 +18,26 @@
 //     SSO sessions, and POST /api/sandbox/v1/users/{uid}/rotate_session for
 //     scripts.
 //
+// Under /api/ every answer is JSON, errors included ({"error": "..."}): an
+// unknown path is 404, a wrong method 405 with an Allow header. The one
+// exception is the identity provider, a browser page: it refuses a bad
+// SAMLRequest in plain text or with an HTML page, like the pages outside
+// /api/, where an unknown path or a wrong method gets an HTML error page. A query string that does not
+// parse is refused with 400 "malformed query string", never read as missing
+// parameters.
+//
 // State lives in SQLite (package [github.com/maestrano-go/maestrano/sandbox/store])
-// under [Config.DataDir], next to the IdP key pair. The first [Open] seeds a
-// marketplace "maestrano", the demo app [DemoAppUID], two groups and three
-// users.
+// under [Config.DataDir], next to the IdP key pair. A data directory serves
+// one sandbox at a time: [Open] locks it (DataDir/lock) until [Sandbox.Close],
+// and a second Open of it fails. The first [Open] seeds a marketplace
+// "maestrano", the demo app [DemoAppUID], two groups and three users.
 //
 // # Security
 //
 // The sandbox is a development tool, but it behaves like a careful IdP: the
-// assertion is only ever posted to the app's own origin, secrets are compared
-// in constant time and never logged, inputs are size-bounded, and the admin
-// form refuses cross-site posts.
+// assertion is only ever posted to the app's registered consume URL, compared
+// exactly (the origin alone is not enough: any other handler of the app could
+// receive the assertion), secrets are compared in constant time and never
+// logged, inputs are size-bounded, and the admin form refuses cross-site
+// posts.
 package sandbox

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 )
 
 // Input bounds.
@@ -46,6 +47,18 @@ func errStatus(status int, msg string) error { return &httpError{status: status,
 func badRequest(msg string) error { return errStatus(http.StatusBadRequest, msg) }
 
 func notFound(msg string) error { return errStatus(http.StatusNotFound, msg) }
+
+// parseQuery parses the request's query string. r.URL.Query silently drops
+// what it cannot parse, so a malformed query ("SAMLRequest=%%%%", a stray
+// ";") would otherwise look like missing parameters; it is refused here with
+// a 400 that says what is wrong.
+func parseQuery(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest("malformed query string: " + clipN(err.Error(), maxEchoedURL))
+	}
+	return q, nil
+}
 
 // errPage is an error answered with an HTML page.
 func errPage(status int, title, msg string) error {

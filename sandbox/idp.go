@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -31,17 +32,24 @@ type postData struct {
 
 // handleSSO serves GET /api/v1/auth/saml?SAMLRequest=...: the IdP.
 //
-// Without user_uid it renders a user picker (the sandbox's stand-in for a
-// login form). With user_uid it answers with a page that auto-posts a signed
-// SAML Response to the AssertionConsumerServiceURL of the request. The group
+// The AuthnRequest's AssertionConsumerServiceURL must be the app's registered
+// consume URL (see [checkACS]). Without user_uid it renders a user picker (the
+// sandbox's stand-in for a login form). With user_uid it answers with a page
+// that auto-posts a signed SAML Response to that consume URL. The group
 // is group_id when given (it must be one of the user's groups that have the
 // app), otherwise the user's first such group in uid order (cld-2 before cld-10).
 func (s *Sandbox) handleSSO(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	q := r.URL.Query()
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
+	if !q.Has("SAMLRequest") {
+		return badRequest("missing SAMLRequest parameter")
+	}
 	raw := q.Get("SAMLRequest")
 	if raw == "" {
-		return badRequest("missing SAMLRequest parameter")
+		return badRequest("SAMLRequest is empty")
 	}
 	req, err := decodeAuthnRequest(raw)
 	if err != nil {
@@ -108,38 +116,38 @@ func (s *Sandbox) handleSSO(w http.ResponseWriter, r *http.Request) error {
 }
 
 // checkACS returns the audience (scheme://host[:port]/) of the consume URL
-// acs after checking that it is an absolute http(s) URL on the same origin
-// as the app's sso.idm.
+// acs after checking that acs is exactly the app's registered consume URL,
+// [consumeURL] of the app.
 //
-// An IdP must never post an assertion to an arbitrary URL: the
-// AuthnRequest is unsigned, so anyone can craft one naming a URL of their
-// own and harvest a bearer assertion (and the user's SSO session token)
-// from a logged-in user. Only the app's registered origin may receive it.
+// An IdP must never post an assertion to an arbitrary URL: the AuthnRequest
+// is unsigned, so anyone can craft one naming a URL of their own and harvest
+// a bearer assertion (and the user's SSO session token) from a logged-in
+// user. Checking only the origin is not enough either: a request naming
+// another handler of the app (its logout page, an open redirect, a page that
+// logs its form) would get the signed assertion posted there. So the URL must
+// equal, byte for byte, the one every SDK builds from the configuration the
+// platform published: no other path, no query, no fragment, no other
+// spelling of the same URL.
 func checkACS(app store.App, acs string) (audience string, err error) {
 	u, err := url.Parse(acs)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return "", badRequest("AssertionConsumerServiceURL must be an absolute http or https URL")
 	}
-	idm, err := url.Parse(app.SSOIdM)
-	if err != nil || origin(u) != origin(idm) {
-		return "", badRequest("AssertionConsumerServiceURL is not on the app's registered origin (sso.idm)")
+	want := consumeURL(app)
+	if acs != want {
+		return "", badRequest(fmt.Sprintf("AssertionConsumerServiceURL %q is not the app's registered consume URL %q",
+			clipN(acs, maxEchoedURL), want))
 	}
 	return u.Scheme + "://" + u.Host + "/", nil
 }
 
-// origin returns scheme://host:port with the default port made explicit.
-func origin(u *url.URL) string {
-	scheme := strings.ToLower(u.Scheme)
-	port := u.Port()
-	if port == "" {
-		switch scheme {
-		case "http":
-			port = "80"
-		case "https":
-			port = "443"
-		}
-	}
-	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port
+// maxEchoedURL bounds the part of a refused URL echoed in an error message.
+const maxEchoedURL = 200
+
+// consumeURL is the app's registered consume URL: sso.idm joined with
+// sso.consume_path, exactly as the SDKs join them.
+func consumeURL(app store.App) string {
+	return strings.TrimRight(app.SSOIdM, "/") + "/" + strings.TrimLeft(app.SSOConsumePath, "/")
 }
 
 // renderPicker renders the user picker: one link per (user, group) where the
@@ -210,8 +218,11 @@ func withoutParams(rawQuery string, names ...string) string {
 }
 
 // clip shortens user input echoed in an error message.
-func clip(s string) string {
-	const max = 64
+func clip(s string) string { return clipN(s, 64) }
+
+// clipN shortens s to at most max bytes (plus an ellipsis), never splitting
+// a UTF-8 sequence.
+func clipN(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}

@@ -27,6 +27,8 @@ func TestIdPBadRequests(t *testing.T) {
 		wantBody string
 	}{
 		{"missing SAMLRequest", "/api/v1/auth/saml", 400, "missing SAMLRequest parameter"},
+		{"missing SAMLRequest, other parameters", "/api/v1/auth/saml?user_uid=usr-1", 400, "missing SAMLRequest parameter"},
+		{"empty SAMLRequest", "/api/v1/auth/saml?SAMLRequest=", 400, "SAMLRequest is empty"},
 		{"bad base64", ssoPath("!!!not base64***"), 400, "SAMLRequest is not valid base64"},
 		{"not deflate", ssoPath(base64.StdEncoding.EncodeToString([]byte("plain text, not deflated"))), 400, "not valid raw DEFLATE"},
 		{"deflate bomb", ssoPath(encodeRequest(t, make([]byte, 10<<20))), 400, "SAMLRequest too large"},
@@ -40,9 +42,9 @@ func TestIdPBadRequests(t *testing.T) {
 		{"no ACS", ssoPath(encodeRequest(t, []byte(authnRequestXML("_r", "app-1", "")))), 400, "no AssertionConsumerServiceURL"},
 		{"no issuer", ssoPath(encodeRequest(t, []byte(authnRequestXML("_r", "", defaultACS)))), 400, "AuthnRequest has no Issuer"},
 		{"unknown issuer", ssoPath(encodeRequest(t, []byte(authnRequestXML("_r", "app-42", defaultACS)))), 400, "Wrong APP ID! The API app_id parameter is likely to be misconfigured."},
-		{"foreign origin", ssoPath(valid("https://evil.example/maestrano/auth/saml/consume/maestrano")), 400, "not on the app's registered origin"},
-		{"foreign port", ssoPath(valid("http://127.0.0.1:8082/maestrano/auth/saml/consume/maestrano")), 400, "not on the app's registered origin"},
-		{"foreign scheme", ssoPath(valid("https://127.0.0.1:8081/maestrano/auth/saml/consume/maestrano")), 400, "not on the app's registered origin"},
+		{"foreign origin", ssoPath(valid("https://evil.example/maestrano/auth/saml/consume/maestrano")), 400, "is not the app's registered consume URL"},
+		{"foreign port", ssoPath(valid("http://127.0.0.1:8082/maestrano/auth/saml/consume/maestrano")), 400, "is not the app's registered consume URL"},
+		{"foreign scheme", ssoPath(valid("https://127.0.0.1:8081/maestrano/auth/saml/consume/maestrano")), 400, "is not the app's registered consume URL"},
 		{"javascript ACS", ssoPath(valid("javascript:alert(1)")), 400, "must be an absolute http or https URL"},
 		{"relative ACS", ssoPath(valid("/maestrano/auth/saml/consume/maestrano")), 400, "must be an absolute http or https URL"},
 		{"unknown user", ssoPath(valid(defaultACS), "user_uid", "usr-404"), 404, "User not found"},
@@ -331,7 +333,12 @@ func TestIdPSignatureTamper(t *testing.T) {
 func TestIdPEscaping(t *testing.T) {
 	t.Parallel()
 	e := setup(t, sandbox.Config{})
-	acs := defaultACS + "?marketplace=maestrano&tenant=a+b"
+	// The ACS must be the registered consume URL, so the metacharacters go
+	// into the app's host (a path prefix of sso.idm).
+	if err := e.sb.SetAppHost(t.Context(), sandbox.DemoAppUID, "http://127.0.0.1:8081/t&x=a+b"); err != nil {
+		t.Fatal(err)
+	}
+	acs := "http://127.0.0.1:8081/t&x=a+b/maestrano/auth/saml/consume/maestrano"
 	reqXML := authnRequestXML("ID", "app-1", "ACS")
 	reqXML = strings.Replace(reqXML, `"ID"`, `"`+html.EscapeString("_r&<")+`"`, 1)
 	reqXML = strings.Replace(reqXML, `"ACS"`, `"`+html.EscapeString(acs)+`"`, 1)

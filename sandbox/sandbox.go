@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	dsig "github.com/russellhaering/goxmldsig"
@@ -50,7 +51,8 @@ const (
 // Config configures a Sandbox.
 type Config struct {
 	// DataDir is required; it is created (0700) if missing and holds
-	// sandbox.db, idp.key (0600) and idp.crt.
+	// sandbox.db, idp.key (0600), idp.crt and the lock file (0600) that keeps
+	// a second sandbox out while this one is open.
 	DataDir string
 	// BaseURL is required: the public base URL of the sandbox, e.g.
 	// "http://127.0.0.1:7000" (no trailing slash). It is published as api.host,
@@ -94,11 +96,16 @@ type Sandbox struct {
 	env            store.Credentials
 	tmpl           *template.Template
 	mux            *http.ServeMux
+	lock           *dirLock // exclusive hold on DataDir until Close
+	closeOnce      sync.Once
+	closeErr       error
 }
 
-// Open opens the sandbox in cfg.DataDir: it opens or creates the database,
-// loads or generates the IdP's RSA-2048 key and self-signed certificate (valid
-// ten years), and seeds the database on first start.
+// Open opens the sandbox in cfg.DataDir: it takes an exclusive lock on the
+// directory (DataDir/lock; a second Open of the same directory, in this or
+// another process, fails until [Sandbox.Close]), opens or creates the
+// database, loads or generates the IdP's RSA-2048 key and self-signed
+// certificate (valid ten years), and seeds the database on first start.
 func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	s := &Sandbox{
 		now:            cfg.Now,
@@ -142,6 +149,20 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox: create data dir: %w", err)
 	}
+	// Lock before touching anything else in the directory: the key pair is
+	// generated and the database seeded on first start, and both would race.
+	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			if s.store != nil {
+				_ = s.store.Close()
+			}
+			s.lock.unlock()
+		}
+	}()
 	s.key, s.cert, err = loadOrCreateKeyPair(cfg.DataDir, s.now(), s.log)
 	if err != nil {
 		return nil, err
@@ -153,7 +174,6 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	s.store = st
 	seeded, err := st.Seed(ctx, s.now())
 	if err != nil {
-		_ = st.Close()
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	if seeded {
@@ -161,9 +181,9 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	}
 	s.env, err = st.EnvCredentials(ctx)
 	if err != nil {
-		_ = st.Close()
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
+	ok = true
 	s.mux = s.routes()
 	return s, nil
 }
@@ -203,9 +223,14 @@ func parseHTTPURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// Close releases the database.
+// Close releases the database, then the lock on [Config.DataDir], so that
+// another sandbox may open it.
 func (s *Sandbox) Close() error {
-	return s.store.Close()
+	s.closeOnce.Do(func() {
+		s.closeErr = s.store.Close()
+		s.lock.unlock()
+	})
+	return s.closeErr
 }
 
 // ServeHTTP serves the whole platform.
@@ -216,11 +241,11 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			s.log.ErrorContext(r.Context(), "sandbox: handler panic", slog.String("path", r.URL.Path), slog.Any("panic", v))
-			http.Error(w, "internal error", http.StatusInternalServerError)
+			s.writeError(w, r, http.StatusInternalServerError, "internal error")
 		}
 	}()
 	if len(r.URL.RawQuery) > maxQueryBytes {
-		writeText(w, http.StatusBadRequest, "query string too large")
+		s.writeError(w, r, http.StatusBadRequest, "query string too large")
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
@@ -232,7 +257,76 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = ""
 		r = r2
 	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.serveUnrouted(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// writeError answers an error found before routing: JSON under /api/, plain
+// text elsewhere (as [Sandbox.pageHandler] does).
+func (s *Sandbox) writeError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if isAPIPath(r.URL.Path) {
+		writeJSON(w, status, ErrorResponse{Error: msg})
+		return
+	}
+	writeText(w, status, msg)
+}
+
+// isAPIPath reports whether p is under the JSON API prefix /api/: every
+// answer there, errors included, is JSON.
+func isAPIPath(p string) bool {
+	return p == "/api" || strings.HasPrefix(p, "/api/")
+}
+
+// serveUnrouted answers a request no route matches: 404, or 405 with the
+// Allow header when the path exists for other methods. The mux decides which
+// (and computes Allow); its plain-text body is replaced by JSON under /api/
+// and by the HTML error page elsewhere.
+func (s *Sandbox) serveUnrouted(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	rec := &headerRecorder{header: http.Header{}, status: http.StatusOK}
+	h.ServeHTTP(rec, r)
+	status := rec.status
+	if status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
+		// A redirect to the cleaned path (which then gets its own answer).
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	if allow := rec.header.Values("Allow"); status == http.StatusMethodNotAllowed && len(allow) > 0 {
+		w.Header()["Allow"] = allow
+	}
+	msg := "not found"
+	if status == http.StatusMethodNotAllowed {
+		msg = "method " + clip(r.Method) + " not allowed"
+	}
+	if isAPIPath(r.URL.Path) {
+		writeJSON(w, status, ErrorResponse{Error: msg})
+		return
+	}
+	s.renderPage(w, status, "error.html", errorPageData{Title: http.StatusText(status), Message: msg})
+}
+
+// headerRecorder captures the status and headers of the mux's own 404/405
+// handlers and discards their body.
+type headerRecorder struct {
+	header http.Header
+	status int
+	wrote  bool
+}
+
+func (h *headerRecorder) Header() http.Header { return h.header }
+
+func (h *headerRecorder) WriteHeader(status int) {
+	if !h.wrote {
+		h.status, h.wrote = status, true
+	}
+}
+
+func (h *headerRecorder) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 func collapseSlashes(p string) string {

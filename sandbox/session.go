@@ -33,7 +33,11 @@ const maxSessionParam = 512
 func (s *Sandbox) handleSessionCheck(w http.ResponseWriter, r *http.Request) error {
 	uid, _, _ := strings.Cut(r.PathValue("uid"), ".")
 	uid = strings.TrimSpace(uid)
-	token := strings.TrimSpace(r.URL.Query().Get("session"))
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
+	token := strings.TrimSpace(q.Get("session"))
 	if len(uid) > maxSessionParam || len(token) > maxSessionParam {
 		return badRequest("uid or session too long")
 	}
@@ -59,7 +63,11 @@ type logoutData struct{ UserUID string }
 // handleLogout serves GET /app_logout?user_uid=: a confirmation page; the
 // platform state does not change.
 func (s *Sandbox) handleLogout(w http.ResponseWriter, r *http.Request) error {
-	uid := r.URL.Query().Get("user_uid")
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
+	uid := q.Get("user_uid")
 	if len(uid) > maxSessionParam {
 		return badRequest("user_uid too long")
 	}
@@ -72,7 +80,11 @@ type unauthorizedData struct{ Err string }
 // handleAccessUnauthorized serves GET /app_access_unauthorized?err=: where an
 // app sends a user whose login it refused.
 func (s *Sandbox) handleAccessUnauthorized(w http.ResponseWriter, r *http.Request) error {
-	e := r.URL.Query().Get("err")
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
+	e := q.Get("err")
 	if len(e) > maxSessionParam {
 		return badRequest("err too long")
 	}
