@@ -1,0 +1,111 @@
+package retry
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func resp(status int, header ...string) *http.Response {
+	h := http.Header{}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(""))}
+}
+
+func TestDo(t *testing.T) {
+	t.Parallel()
+	transport := &url.Error{Op: "Get", URL: "http://x", Err: errors.New("connection refused")}
+	badCert := &url.Error{Op: "Get", URL: "https://x", Err: x509.UnknownAuthorityError{}}
+	cases := []struct {
+		name      string
+		policy    Policy
+		answers   []func() (*http.Response, error)
+		wantCalls int
+		wantWaits []time.Duration
+		wantCode  int
+		wantErr   bool
+	}{
+		{"ok at once", Policy{}, []func() (*http.Response, error){ok(200)}, 1, nil, 200, false},
+		{"400 is final", Policy{}, []func() (*http.Response, error){ok(400)}, 1, nil, 400, false},
+		{"503 then ok", Policy{}, []func() (*http.Response, error){ok(503), ok(200)}, 2, []time.Duration{DefaultBaseDelay}, 200, false},
+		{"transport error then ok", Policy{}, []func() (*http.Response, error){fail(transport), ok(200)}, 2, []time.Duration{DefaultBaseDelay}, 200, false},
+		{"retries used up", Policy{}, []func() (*http.Response, error){ok(500), ok(502), ok(504)}, 3, []time.Duration{DefaultBaseDelay, 2 * DefaultBaseDelay}, 504, false},
+		{"disabled", Policy{MaxRetries: -1}, []func() (*http.Response, error){ok(503)}, 1, nil, 503, false},
+		{"TLS verification failure is final", Policy{}, []func() (*http.Response, error){fail(badCert)}, 1, nil, 0, true},
+		{"429 without Retry-After is final", Policy{}, []func() (*http.Response, error){ok(429)}, 1, nil, 429, false},
+		{"429 with Retry-After waits as told", Policy{}, []func() (*http.Response, error){okH(429, "Retry-After", "2"), ok(200)}, 2, []time.Duration{2 * time.Second}, 200, false},
+		{"Retry-After capped", Policy{MaxDelay: time.Second}, []func() (*http.Response, error){okH(503, "Retry-After", "3600"), ok(200)}, 2, []time.Duration{time.Second}, 200, false},
+		{"backoff capped", Policy{MaxRetries: 4, BaseDelay: time.Second, MaxDelay: 3 * time.Second},
+			[]func() (*http.Response, error){ok(503), ok(503), ok(503), ok(503), ok(200)}, 5,
+			[]time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second}, 200, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var waits []time.Duration
+			p := c.policy
+			p.Sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
+			calls := 0
+			r, err := p.Do(t.Context(), func() (*http.Response, error) {
+				calls++
+				return c.answers[min(calls, len(c.answers))-1]()
+			})
+			if calls != c.wantCalls {
+				t.Errorf("%d calls, want %d", calls, c.wantCalls)
+			}
+			if (err != nil) != c.wantErr {
+				t.Fatalf("error %v", err)
+			}
+			if r != nil && r.StatusCode != c.wantCode {
+				t.Errorf("status %d, want %d", r.StatusCode, c.wantCode)
+			}
+			if len(waits) != len(c.wantWaits) {
+				t.Fatalf("waits %v, want %v", waits, c.wantWaits)
+			}
+			for i, w := range c.wantWaits {
+				// Backoff has 75–100 % jitter; Retry-After is exact.
+				if waits[i] > w || waits[i] < w*3/4 {
+					t.Errorf("wait %d = %v, want within [%v, %v]", i, waits[i], w*3/4, w)
+				}
+			}
+		})
+	}
+}
+
+func TestDoStopsWhenContextEnds(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	calls := 0
+	start := time.Now()
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	_, err := Policy{BaseDelay: time.Hour, MaxDelay: time.Hour}.Do(ctx, func() (*http.Response, error) {
+		calls++
+		return resp(503), nil
+	})
+	if !errors.Is(err, context.Canceled) || calls != 1 {
+		t.Fatalf("err %v after %d calls, want context.Canceled after 1", err, calls)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Fatal("the backoff wait ignored the context")
+	}
+}
+
+func ok(status int) func() (*http.Response, error) {
+	return func() (*http.Response, error) { return resp(status), nil }
+}
+
+func okH(status int, k, v string) func() (*http.Response, error) {
+	return func() (*http.Response, error) { return resp(status, k, v), nil }
+}
+
+func fail(err error) func() (*http.Response, error) {
+	return func() (*http.Response, error) { return nil, err }
+}
