@@ -51,7 +51,8 @@ type DevPlatform struct {
 	// EnvName is the environment's name; informational only.
 	EnvName string
 	// EnvKey and EnvSecret are the environment's API key and secret.
-	EnvKey    string
+	EnvKey string
+	// EnvSecret is the environment's API secret; it never prints.
 	EnvSecret Secret
 }
 

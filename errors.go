@@ -13,6 +13,7 @@ type ConfigError struct {
 	Problems []string
 }
 
+// Error lists the problems.
 func (e *ConfigError) Error() string {
 	where := "maestrano: configuration"
 	if e.Marketplace != "" {
@@ -32,6 +33,7 @@ type APIError struct {
 	Message string
 }
 
+// Error describes the failed call, with the platform's message.
 func (e *APIError) Error() string {
 	if e.StatusCode != 0 {
 		return fmt.Sprintf("maestrano: %s: HTTP %d: %s", e.Op, e.StatusCode, e.Message)
@@ -42,10 +44,13 @@ func (e *APIError) Error() string {
 // UnknownMarketplaceError is returned by [Registry.Get] for a name the
 // registry does not hold.
 type UnknownMarketplaceError struct {
-	Name  string
+	// Name is the marketplace asked for.
+	Name string
+	// Known are the marketplaces the registry holds.
 	Known []string
 }
 
+// Error names the marketplace and the known ones.
 func (e *UnknownMarketplaceError) Error() string {
 	return fmt.Sprintf("maestrano: unknown marketplace %q (known: %s)", e.Name, strings.Join(e.Known, ", "))
 }

@@ -23,20 +23,30 @@ type Marketplace struct {
 	// NID is the app's id on that marketplace.
 	NID string `json:"nid,omitempty"`
 	// Environment is the developer-platform environment name.
-	Environment string       `json:"environment,omitempty"`
-	App         AppConfig    `json:"app"`
-	API         APIConfig    `json:"api"`
-	SSO         SSOConfig    `json:"sso"`
-	Connec      ConnecConfig `json:"connec"`
-	Webhooks    Webhooks     `json:"webhooks"`
+	Environment string `json:"environment,omitempty"`
+	// App is the app's own location (key "app").
+	App AppConfig `json:"app"`
+	// API holds the app's credentials and the platform API (key "api").
+	API APIConfig `json:"api"`
+	// SSO configures single sign-on (key "sso").
+	SSO SSOConfig `json:"sso"`
+	// Connec locates the Connec! data-sharing API (key "connec").
+	Connec ConnecConfig `json:"connec"`
+	// Webhooks are the app paths the platform calls (key "webhooks").
+	Webhooks Webhooks `json:"webhooks"`
 }
 
 // AppConfig is the app's own host and connector paths.
 type AppConfig struct {
 	// Host is the app's base URL, e.g. "https://myapp.example.com".
-	Host                      string `json:"host"`
-	SynchronizationStartPath  string `json:"synchronization_start_path,omitempty"`
+	Host string `json:"host"`
+	// SynchronizationStartPath is where a connector app starts a sync
+	// (POST), e.g. "/maestrano/synchronizations".
+	SynchronizationStartPath string `json:"synchronization_start_path,omitempty"`
+	// SynchronizationTogglePath turns a group's sync on or off (PUT).
 	SynchronizationTogglePath string `json:"synchronization_toggle_path,omitempty"`
+	// SynchronizationStatusPath reports a group's sync status (GET);
+	// ":cld-uid" is the group placeholder.
 	SynchronizationStatusPath string `json:"synchronization_status_path,omitempty"`
 }
 
@@ -71,7 +81,9 @@ type SSOConfig struct {
 
 // ConnecConfig locates the Connec! data-sharing API.
 type ConnecConfig struct {
-	Host     string `json:"host"`
+	// Host is the Connec! API host, e.g. "https://api-connec.maestrano.com".
+	Host string `json:"host"`
+	// BasePath is the API base path, e.g. "/api/v2".
 	BasePath string `json:"base_path"`
 	// Timeout is the request timeout in seconds.
 	Timeout int `json:"timeout,omitempty"`
@@ -79,22 +91,33 @@ type ConnecConfig struct {
 
 // Webhooks are the app paths the platform calls.
 type Webhooks struct {
+	// Account are the account webhooks (service cancelled, member removed).
 	Account AccountWebhooks `json:"account"`
-	Connec  ConnecWebhooks  `json:"connec"`
+	// Connec configures Connec! data notifications.
+	Connec ConnecWebhooks `json:"connec"`
 }
 
 // AccountWebhooks are the paths of the account webhooks; ":id" and
 // ":group_id" are placeholders.
 type AccountWebhooks struct {
-	GroupPath     string `json:"group_path"`
+	// GroupPath receives DELETE when a group cancels the service,
+	// e.g. "/maestrano/account/groups/:id/maestrano".
+	GroupPath string `json:"group_path"`
+	// GroupUserPath receives DELETE when a user leaves a group,
+	// e.g. "/maestrano/account/groups/:group_id/users/:id/maestrano".
 	GroupUserPath string `json:"group_user_path"`
 }
 
 // ConnecWebhooks configure Connec! notifications.
 type ConnecWebhooks struct {
-	ExternalIDs        bool    `json:"external_ids"`
+	// ExternalIDs says notifications carry ids as arrays of
+	// {id, provider, realm} rather than plain strings.
+	ExternalIDs bool `json:"external_ids"`
+	// InitializationPath is sent as null by the platform; its use is
+	// undocumented.
 	InitializationPath *string `json:"initialization_path"`
-	NotificationPath   string  `json:"notification_path"`
+	// NotificationPath receives POSTed Connec! notifications.
+	NotificationPath string `json:"notification_path"`
 }
 
 // Validate checks that the settings SSO needs are present and coherent: the

@@ -150,6 +150,7 @@ func loopbackHost(hostport string) bool {
 
 type storeError string
 
+// Error returns the message.
 func (e storeError) Error() string { return string(e) }
 
 const errTooManySessions = storeError("demo: too many sessions")

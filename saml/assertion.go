@@ -9,13 +9,16 @@ type Assertion struct {
 	// Issuer is the IdP's Issuer value.
 	Issuer string
 	// NameID is the subject; for Maestrano the user uid ("usr-…").
-	NameID       string
+	NameID string
+	// NameIDFormat is the NameID's Format URI (Maestrano: persistent).
 	NameIDFormat string
 	// InResponseTo is the request ID the assertion answers ("" if unsolicited).
 	InResponseTo string
+	// IssueInstant is when the IdP issued the assertion.
 	IssueInstant time.Time
 	// NotOnOrAfter is the earliest expiry among the assertion's time limits.
 	NotOnOrAfter time.Time
+	// SessionIndex is the AuthnStatement's session index.
 	SessionIndex string
 	// Attributes are the AttributeStatement values, by attribute name.
 	Attributes Attributes

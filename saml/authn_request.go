@@ -20,10 +20,13 @@ import (
 type AuthnRequest struct {
 	// ID must come back as InResponseTo; keep it (for example in the
 	// user's session) until the response arrives.
-	ID           string
+	ID string
+	// IssueInstant is when the request was made (UTC).
 	IssueInstant time.Time
-	Issuer       string
-	ACSURL       string
+	// Issuer names the app to the IdP (Maestrano: the app's api.id).
+	Issuer string
+	// ACSURL is where the IdP must post the response.
+	ACSURL string
 }
 
 // NewAuthnRequest returns a request with a fresh random ID.

@@ -26,12 +26,15 @@ const (
 // ValidationError says why a SAML response (or request) was refused. Detail
 // is written for the developer; it never quotes secrets or whole documents.
 type ValidationError struct {
+	// Reason classifies the refusal; switch on it.
 	Reason Reason
+	// Detail says what exactly was wrong, for the developer.
 	Detail string
 	// Err is the underlying error, if any (for example from the XML-DSig library).
 	Err error
 }
 
+// Error returns "saml: response refused: <reason>: <detail>".
 func (e *ValidationError) Error() string {
 	if e.Detail == "" {
 		return "saml: response refused: " + string(e.Reason)

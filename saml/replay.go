@@ -66,6 +66,7 @@ func (c *MemoryReplayCache) Consume(_ context.Context, id string, expiry time.Ti
 
 type replayCacheFullError struct{}
 
+// Error says the cache is full.
 func (replayCacheFullError) Error() string { return "saml: replay cache is full" }
 
 var errReplayCacheFull error = replayCacheFullError{}

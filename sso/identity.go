@@ -16,28 +16,41 @@ type User struct {
 	UID string
 	// VirtualUID is UID scoped to the group, e.g. "usr-1.cld-1"; apps that
 	// keep one local user per group use it.
-	VirtualUID   string
-	Email        string
+	VirtualUID string
+	// Email is the user's real email address.
+	Email string
+	// VirtualEmail is a per-group alias that reaches the user, e.g.
+	// "usr-1.cld-1@mail.maestrano.com".
 	VirtualEmail string
-	FirstName    string
-	LastName     string
+	// FirstName is the attribute "name".
+	FirstName string
+	// LastName is the attribute "surname".
+	LastName string
 	// Country is an ISO 3166-1 alpha-2 code.
-	Country     string
+	Country string
+	// CompanyName is the user's company, free text.
 	CompanyName string
 }
 
 // Group is the customer account the user logged in through.
 type Group struct {
 	// UID is the group's platform id, e.g. "cld-1".
-	UID      string
-	Name     string
-	Email    string
+	UID string
+	// Name is the group's display name.
+	Name string
+	// Email is the group's principal email address.
+	Email string
+	// Currency is an ISO 4217 code, e.g. "USD".
 	Currency string
 	// Timezone is an IANA (Olson) zone name; it is passed on as sent.
-	Timezone      string
-	Country       string
-	City          string
-	OrgUID        string
+	Timezone string
+	// Country is an ISO 3166-1 alpha-2 code.
+	Country string
+	// City is free text.
+	City string
+	// OrgUID is the marketplace organization id ("org-…"), if sent.
+	OrgUID string
+	// HasCreditCard says whether the group can be billed.
 	HasCreditCard bool
 	// FreeTrialEndAt is zero when the IdP sent none or an unreadable one.
 	FreeTrialEndAt time.Time
@@ -46,18 +59,26 @@ type Group struct {
 // Membership is the user's role in the group: "Member", "Power User",
 // "Admin", "Super Admin" (or "Guest").
 type Membership struct {
-	UserUID  string
+	// UserUID names the user.
+	UserUID string
+	// GroupUID names the group.
 	GroupUID string
-	Role     string
+	// Role is the user's role in the group.
+	Role string
 }
 
 // Identity is the outcome of a login.
 type Identity struct {
+	// Marketplace names the marketplace the user came from.
 	Marketplace string
-	User        User
-	Group       Group
-	Membership  Membership
-	Session     Session
+	// User is who logged in.
+	User User
+	// Group is the customer account they logged in through.
+	Group Group
+	// Membership is their role in that group.
+	Membership Membership
+	// Session is what the app keeps for the single-logout re-check.
+	Session Session
 	// Assertion is the verified assertion, for attributes this package
 	// does not map.
 	Assertion *saml.Assertion
@@ -77,10 +98,13 @@ func (id Identity) LogValue() slog.Value {
 // MappingError says that a verified assertion lacks an attribute the
 // mapping needs, or carries contradictory ones.
 type MappingError struct {
+	// Attribute is the SAML attribute name.
 	Attribute string
-	Problem   string
+	// Problem says what is wrong with it.
+	Problem string
 }
 
+// Error names the attribute and the problem.
 func (e *MappingError) Error() string {
 	return fmt.Sprintf("sso: assertion attribute %q %s", e.Attribute, e.Problem)
 }

@@ -235,10 +235,13 @@ func (s *Service) FinishLogin(ctx context.Context, samlResponse string, requestI
 // SessionCheckError says the IdP could not be asked or gave an unreadable
 // answer. CheckSession then reports the session as invalid (fail closed).
 type SessionCheckError struct {
+	// StatusCode is the IdP's HTTP status, or 0 when none arrived.
 	StatusCode int
-	Err        error
+	// Err is the cause.
+	Err error
 }
 
+// Error describes the failed check, without the session token.
 func (e *SessionCheckError) Error() string {
 	if e.StatusCode != 0 {
 		return fmt.Sprintf("sso: session check: HTTP %d: %v", e.StatusCode, e.Err)

@@ -15,8 +15,10 @@ import (
 type Session struct {
 	// Marketplace names the marketplace the user came from.
 	Marketplace string
-	UserUID     string
-	GroupUID    string
+	// UserUID is the user's uid (real or virtual).
+	UserUID string
+	// GroupUID is the group the user logged in through.
+	GroupUID string
 	// Token is the platform's SSO session token (attribute mno_session).
 	Token maestrano.Secret
 	// Recheck is when the IdP must be asked again.
