@@ -16,6 +16,8 @@ const (
 
 // ErrorResponse is the JSON body of every JSON error answer.
 type ErrorResponse struct {
+	// Error ("error") is a one-line public reason; clients treat the
+	// presence of this key as failure.
 	Error string `json:"error"`
 }
 
@@ -33,6 +35,7 @@ type httpError struct {
 	cause  error
 }
 
+// Error returns the public reason followed by the cause, if any.
 func (e *httpError) Error() string {
 	if e.cause != nil {
 		return e.msg + ": " + e.cause.Error()
@@ -40,6 +43,7 @@ func (e *httpError) Error() string {
 	return e.msg
 }
 
+// Unwrap returns the cause, or nil.
 func (e *httpError) Unwrap() error { return e.cause }
 
 func errStatus(status int, msg string) error { return &httpError{status: status, msg: msg} }

@@ -78,7 +78,7 @@ type Config struct {
 type DevPlatform struct {
 	Host      string // the sandbox BaseURL
 	APIPath   string // [DevPlatformAPIPath]
-	EnvKey    string
+	EnvKey    string // environment key, the HTTP Basic user (UUID-like)
 	EnvSecret string // secret
 }
 
@@ -316,14 +316,17 @@ type headerRecorder struct {
 	wrote  bool
 }
 
+// Header returns the recorded header map.
 func (h *headerRecorder) Header() http.Header { return h.header }
 
+// WriteHeader records status; only the first call counts.
 func (h *headerRecorder) WriteHeader(status int) {
 	if !h.wrote {
 		h.status, h.wrote = status, true
 	}
 }
 
+// Write discards b, recording status 200 if no status was written yet.
 func (h *headerRecorder) Write(b []byte) (int, error) {
 	h.WriteHeader(http.StatusOK)
 	return len(b), nil

@@ -11,15 +11,21 @@ import (
 
 // SessionCheckResponse is the body of GET /api/v1/auth/saml/{uid}?session=.
 type SessionCheckResponse struct {
-	Valid   bool   `json:"valid"`
-	Recheck string `json:"recheck"` // RFC 3339 UTC: when the app should check again
+	// Valid ("valid") is true iff the token is the user's current SSO
+	// session.
+	Valid bool `json:"valid"`
+	// Recheck ("recheck") is when the app should check again, RFC 3339 UTC,
+	// e.g. "2024-01-02T15:04:05Z".
+	Recheck string `json:"recheck"`
 }
 
 // RotateSessionResponse is the body of POST
 // /api/sandbox/v1/users/{uid}/rotate_session.
 type RotateSessionResponse struct {
-	UID     string `json:"uid"`
-	Rotated bool   `json:"rotated"`
+	// UID ("uid") is the user whose SSO session was replaced, e.g. "usr-1".
+	UID string `json:"uid"`
+	// Rotated ("rotated") is true once the old session token is invalid.
+	Rotated bool `json:"rotated"`
 }
 
 // maxSessionParam bounds the uid and token of a session check.

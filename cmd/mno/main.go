@@ -52,6 +52,8 @@ commands:
 
 // Main is the mno program.
 type Main struct {
+	// Stdout receives the program's normal output; Stderr receives flag
+	// errors and logs.
 	Stdout, Stderr io.Writer
 }
 
@@ -60,6 +62,7 @@ func NewMain(stdout, stderr io.Writer) *Main { return &Main{Stdout: stdout, Stde
 
 type usageError struct{ msg string }
 
+// Error returns the usage problem.
 func (e *usageError) Error() string { return e.msg }
 
 // Run runs the command named by args[0] until ctx is done.

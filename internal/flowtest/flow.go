@@ -19,7 +19,9 @@ import (
 // Browser is an HTTP client with a cookie jar that reports redirects
 // instead of following them.
 type Browser struct {
-	t      testing.TB
+	t testing.TB
+	// Client sends the requests; it keeps cookies and does not follow
+	// redirects.
 	Client *http.Client
 }
 
@@ -37,9 +39,9 @@ func NewBrowser(t testing.TB) *Browser {
 
 // Page is a response with its body read.
 type Page struct {
-	Status   int
-	Location string
-	Body     string
+	Status   int    // HTTP status code
+	Location string // Location header resolved against the request URL; "" if none
+	Body     string // body, read up to 4 MiB
 }
 
 // Get fetches u.

@@ -24,9 +24,15 @@ const (
 // Policy says how often and how long to wait. The zero value retries
 // DefaultMaxRetries times; MaxRetries < 0 disables retries.
 type Policy struct {
+	// MaxRetries is the number of retries after the first attempt; 0 means
+	// DefaultMaxRetries and < 0 means none.
 	MaxRetries int
-	BaseDelay  time.Duration
-	MaxDelay   time.Duration
+	// BaseDelay is the wait before the first retry, doubled for each later
+	// one (with 75–100 % jitter); <= 0 means DefaultBaseDelay.
+	BaseDelay time.Duration
+	// MaxDelay caps every wait, including one asked for by Retry-After;
+	// <= 0 means DefaultMaxDelay.
+	MaxDelay time.Duration
 	// Sleep waits d or until ctx is done; nil uses a timer. Tests set it to
 	// skip the wait.
 	Sleep func(ctx context.Context, d time.Duration) error

@@ -14,68 +14,68 @@ const (
 // Credentials are the developer-platform environment credentials an app
 // presents (HTTP Basic) to fetch its marketplace configuration.
 type Credentials struct {
-	Key    string
-	Secret string
+	Key    string // environment key, the HTTP Basic user (UUID-like)
+	Secret string // environment secret, the HTTP Basic password; secret
 }
 
 // App is an application registered on the platform, with the paths the
 // platform uses to reach it.
 type App struct {
-	UID                      string
-	Name                     string
-	APIKey                   string
-	Host                     string // base URL of the app
-	SSOIdM                   string // host where SSOInitPath and SSOConsumePath live
-	SSOInitPath              string
-	SSOConsumePath           string
-	SyncStartPath            string
-	SyncTogglePath           string
-	SyncStatusPath           string
-	GroupPath                string
-	GroupUserPath            string
-	ConnecNotificationPath   string
-	ConnecExternalIDs        bool
+	UID                      string  // app API id and SAML issuer, e.g. "app-1"
+	Name                     string  // display name, e.g. "Demo App"
+	APIKey                   string  // app API key (HTTP Basic password); secret
+	Host                     string  // base URL of the app
+	SSOIdM                   string  // host where SSOInitPath and SSOConsumePath live
+	SSOInitPath              string  // app path that starts SSO
+	SSOConsumePath           string  // app path receiving the SAML response (ACS)
+	SyncStartPath            string  // app path starting a synchronization
+	SyncTogglePath           string  // app path toggling synchronization
+	SyncStatusPath           string  // app path of sync status; ":cld-uid" placeholder
+	GroupPath                string  // account webhook path for a group; ":id" placeholder
+	GroupUserPath            string  // account webhook path for a membership; ":group_id", ":id"
+	ConnecNotificationPath   string  // app path receiving Connec! notifications
+	ConnecExternalIDs        bool    // id-array format in Connec! notifications
 	ConnecInitializationPath *string // nil when unset (sent as JSON null)
-	ConnecBasePath           string
-	ConnecTimeout            int // seconds
-	APIBase                  string
+	ConnecBasePath           string  // Connec! API base path, e.g. "/api/v2"
+	ConnecTimeout            int     // seconds
+	APIBase                  string  // platform API base path, e.g. "/api/v1/"
 }
 
 // Marketplace is a tenant of the platform on which an app is published.
 type Marketplace struct {
-	Name        string
-	NID         string
-	Environment string
-	AppUID      string
+	Name        string // marketplace name, e.g. "maestrano"
+	NID         string // the app's NID on this marketplace, e.g. "demo-app"
+	Environment string // developer-platform environment name, e.g. "sandbox"
+	AppUID      string // uid of the published [App]
 }
 
 // Group is an organization (customer) on the platform.
 type Group struct {
-	UID          string
-	Name         string
-	OrgUID       string
-	Currency     string
-	Timezone     string
-	Country      string
-	City         string
-	CreatedAt    time.Time
-	FreeTrialEnd time.Time
+	UID          string    // e.g. "cld-1"
+	Name         string    // e.g. "Acme Corp"
+	OrgUID       string    // organization uid, e.g. "org-1"
+	Currency     string    // ISO 4217 code, e.g. "USD"
+	Timezone     string    // Olson name, e.g. "America/Los_Angeles"
+	Country      string    // ISO 3166-1 alpha-2, e.g. "US"
+	City         string    // e.g. "Los Angeles"
+	CreatedAt    time.Time // UTC
+	FreeTrialEnd time.Time // UTC; end of the free trial
 }
 
 // User is a person who can log in to apps through the platform.
 type User struct {
-	UID         string
-	FirstName   string
-	LastName    string
-	Email       string
-	CompanyName string
-	Country     string
+	UID         string // e.g. "usr-1"
+	FirstName   string // sent as the "name" SAML attribute
+	LastName    string // sent as the "surname" SAML attribute
+	Email       string // real email address
+	CompanyName string // sent as the "company_name" SAML attribute
+	Country     string // ISO 3166-1 alpha-2, e.g. "US"
 	SSOSession  string // current SSO session token; secret
 }
 
 // Membership is a user's role in a group.
 type Membership struct {
-	UserUID  string
-	GroupUID string
-	Role     string
+	UserUID  string // uid of the [User]
+	GroupUID string // uid of the [Group]
+	Role     string // one of the Role constants, e.g. [RoleAdmin]
 }
