@@ -312,7 +312,7 @@ func (sp *ServiceProvider) checkSignatureShape(sig *etree.Element, id string) er
 	if err != nil {
 		return bad("%v", err)
 	}
-	if alg := dm.SelectAttrValue("Algorithm", ""); !digestMethods[alg] {
+	if alg := dm.SelectAttrValue("Algorithm", ""); !isDigestMethod(alg) {
 		return bad("digest method %q is not accepted", alg)
 	}
 	if _, err := oneChild(ref, NSDSig, "DigestValue"); err != nil {

@@ -35,21 +35,29 @@ const (
 	AuthnContextPassword   = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
 )
 
-// Signature methods a ServiceProvider accepts by default. RSA-SHA1 is
-// included because the Maestrano platform signs with it; remove it with
-// [WithSignatureMethods] when your IdP signs with SHA-256.
-var defaultSignatureMethods = []string{
-	dsig.RSASHA256SignatureMethod,
-	dsig.RSASHA384SignatureMethod,
-	dsig.RSASHA512SignatureMethod,
-	dsig.RSASHA1SignatureMethod,
+// defaultSignatureMethods are the signature methods a ServiceProvider
+// accepts by default. RSA-SHA1 is included because the Maestrano platform
+// signs with it; remove it with [WithSignatureMethods] when your IdP signs
+// with SHA-256.
+func defaultSignatureMethods() []string {
+	return []string{
+		dsig.RSASHA256SignatureMethod,
+		dsig.RSASHA384SignatureMethod,
+		dsig.RSASHA512SignatureMethod,
+		dsig.RSASHA1SignatureMethod,
+	}
 }
 
-var digestMethods = map[string]bool{
-	"http://www.w3.org/2000/09/xmldsig#sha1":        true,
-	"http://www.w3.org/2001/04/xmlenc#sha256":       true,
-	"http://www.w3.org/2001/04/xmldsig-more#sha384": true,
-	"http://www.w3.org/2001/04/xmlenc#sha512":       true,
+// isDigestMethod reports whether uri is an accepted digest method.
+func isDigestMethod(uri string) bool {
+	switch uri {
+	case "http://www.w3.org/2000/09/xmldsig#sha1",
+		"http://www.w3.org/2001/04/xmlenc#sha256",
+		"http://www.w3.org/2001/04/xmldsig-more#sha384",
+		"http://www.w3.org/2001/04/xmlenc#sha512":
+		return true
+	}
+	return false
 }
 
 // ServiceProvider verifies SAML responses for one app on one IdP and builds
@@ -194,7 +202,7 @@ func NewServiceProvider(acsURL string, certs []*x509.Certificate, opts ...Option
 		newID:     randomID,
 	}
 	sp.sigMethods = map[string]bool{}
-	for _, m := range defaultSignatureMethods {
+	for _, m := range defaultSignatureMethods() {
 		sp.sigMethods[m] = true
 	}
 	for _, opt := range opts {
