@@ -176,7 +176,7 @@ func TestAutoConfigureAnswers(t *testing.T) {
 		wantErr string
 		calls   int
 	}{
-		{"error key with 200", []func(http.ResponseWriter){jsonAnswer(200, `{"error":"environment disabled"}`)}, "fetch marketplaces: environment disabled", 1},
+		{"error key with 200", []func(http.ResponseWriter){jsonAnswer(200, `{"error":"environment disabled"}`)}, "environment disabled", 1},
 		{"404 plain text", []func(http.ResponseWriter){jsonAnswer(404, `not here`)}, "HTTP 404: not here", 1},
 		{"no marketplaces key", []func(http.ResponseWriter){jsonAnswer(200, `{}`)}, `no "marketplaces" array`, 1},
 		{"not json", []func(http.ResponseWriter){jsonAnswer(200, `<html>`)}, "answer is not JSON", 1},
@@ -210,6 +210,34 @@ func TestAutoConfigureAnswers(t *testing.T) {
 				t.Errorf("%d calls, want %d", n.Load(), c.calls)
 			}
 		})
+	}
+}
+
+// A redirect is never followed: it could carry the environment credentials
+// to another origin or from https to plain http.
+func TestAutoConfigureDoesNotFollowRedirects(t *testing.T) {
+	t.Parallel()
+	var leaked atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+		w.Write([]byte(`{"marketplaces":[]}`))
+	}))
+	defer target.Close()
+	for _, status := range []int{301, 302, 307, 308} {
+		src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, target.URL+"/api/config/v1/marketplaces", status)
+		}))
+		_, err := maestrano.AutoConfigure(t.Context(), maestrano.DevPlatform{Host: src.URL, EnvKey: "k", EnvSecret: "s"})
+		src.Close()
+		var apiErr *maestrano.APIError
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != status || !strings.Contains(err.Error(), "not followed") || !strings.Contains(err.Error(), src.URL) {
+			t.Errorf("%d: error %v, want an *APIError naming the refused redirect and the URL called", status, err)
+		}
+	}
+	if n := leaked.Load(); n != 0 {
+		t.Fatalf("the redirect target received the credentials %d times", n)
 	}
 }
 

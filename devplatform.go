@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maestrano-go/maestrano/internal/httpclient"
 	"github.com/maestrano-go/maestrano/internal/retry"
 )
 
@@ -218,8 +219,10 @@ type options struct {
 	retry      retry.Policy
 }
 
-// WithHTTPClient sets the HTTP client (default: one with a 30 s timeout).
-// The client is used as is, never modified.
+// WithHTTPClient sets the HTTP client. The default has a 30 s timeout and
+// follows no redirect (a redirect could carry the environment credentials to
+// another origin, or from https to http). A client passed here is used as
+// is, never modified: its redirect policy is yours.
 func WithHTTPClient(c *http.Client) Option {
 	return func(o *options) error {
 		if c == nil {
@@ -274,7 +277,7 @@ func withRetrySleep(f func(context.Context, time.Duration) error) Option {
 
 func buildOptions(opts []Option) (*options, error) {
 	o := &options{
-		httpClient: &http.Client{Timeout: 30 * time.Second},
+		httpClient: httpclient.New(30 * time.Second),
 		logger:     slog.New(slog.DiscardHandler),
 		userAgent:  DefaultUserAgent(),
 	}
@@ -326,21 +329,25 @@ func AutoConfigure(ctx context.Context, dp DevPlatform, opts ...Option) (*Regist
 		return nil, fmt.Errorf("maestrano: %s: reading body: %w", op, err)
 	}
 	if len(data) > maxConfigBodySize {
-		return nil, &APIError{Op: op, StatusCode: resp.StatusCode, Message: fmt.Sprintf("answer larger than %d bytes", maxConfigBodySize)}
+		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, Message: fmt.Sprintf("answer larger than %d bytes", maxConfigBodySize)}
+	}
+	if httpclient.IsRedirect(resp.StatusCode) {
+		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode,
+			Message: fmt.Sprintf("redirect to %q not followed: set the developer platform host to the final URL", truncateString(resp.Header.Get("Location"), 200))}
 	}
 	var body marketplacesBody
 	jsonErr := json.Unmarshal(data, &body)
 	if resp.StatusCode >= 300 {
-		return nil, &APIError{Op: op, StatusCode: resp.StatusCode, Message: errorMessage(body.Error, data, jsonErr)}
+		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, Message: errorMessage(body.Error, data, jsonErr)}
 	}
 	if jsonErr != nil {
-		return nil, &APIError{Op: op, StatusCode: resp.StatusCode, Message: "answer is not JSON: " + jsonErr.Error()}
+		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, Message: "answer is not JSON: " + jsonErr.Error()}
 	}
 	if len(body.Error) > 0 && string(body.Error) != "null" {
-		return nil, &APIError{Op: op, Message: errorMessage(body.Error, data, nil)}
+		return nil, &APIError{Op: op, URL: endpoint, Message: errorMessage(body.Error, data, nil)}
 	}
 	if body.Marketplaces == nil {
-		return nil, &APIError{Op: op, StatusCode: resp.StatusCode, Message: `answer has no "marketplaces" array`}
+		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, Message: `answer has no "marketplaces" array`}
 	}
 	mps := make([]*Marketplace, 0, len(body.Marketplaces))
 	for i, raw := range body.Marketplaces {
@@ -373,8 +380,12 @@ func errorMessage(field json.RawMessage, body []byte, jsonErr error) string {
 	if msg == "" {
 		msg = "no error message"
 	}
-	if len(msg) > maxErrorMessage {
-		msg = msg[:maxErrorMessage] + "…"
+	return truncateString(msg, maxErrorMessage)
+}
+
+func truncateString(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
 	}
-	return msg
+	return s
 }

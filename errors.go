@@ -27,6 +27,8 @@ func (e *ConfigError) Error() string {
 type APIError struct {
 	// Op names the call, e.g. "fetch marketplaces".
 	Op string
+	// URL is the URL called (it never carries credentials).
+	URL string
 	// StatusCode is the HTTP status (0 when the body, not the status, said error).
 	StatusCode int
 	// Message is the platform's error message, truncated to 512 bytes.
@@ -35,10 +37,14 @@ type APIError struct {
 
 // Error describes the failed call, with the platform's message.
 func (e *APIError) Error() string {
-	if e.StatusCode != 0 {
-		return fmt.Sprintf("maestrano: %s: HTTP %d: %s", e.Op, e.StatusCode, e.Message)
+	op := e.Op
+	if e.URL != "" {
+		op += " from " + e.URL
 	}
-	return fmt.Sprintf("maestrano: %s: %s", e.Op, e.Message)
+	if e.StatusCode != 0 {
+		return fmt.Sprintf("maestrano: %s: HTTP %d: %s", op, e.StatusCode, e.Message)
+	}
+	return fmt.Sprintf("maestrano: %s: %s", op, e.Message)
 }
 
 // UnknownMarketplaceError is returned by [Registry.Get] for a name the

@@ -126,7 +126,9 @@ func (a *App) dispatch(rs []route, h func(http.ResponseWriter, *http.Request, *s
 // ServeHTTP implements http.Handler.
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Referrer-Policy", "same-origin")
 	a.mux.ServeHTTP(w, r)
 }
 
@@ -144,10 +146,23 @@ func (a *App) handleHome(w http.ResponseWriter, r *http.Request) {
 	sess := s.identity.Session
 	valid, err := svc.CheckSession(r.Context(), &sess)
 	if !valid {
-		// The platform ended the session (or cannot confirm it): log out
-		// locally and go through SSO again.
-		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "demo: platform session ended", slog.String("user", sess.UserUID), slog.Any("error", err))
+		if r.Context().Err() != nil {
+			// The browser went away mid-check: nothing is known about
+			// the session, so keep it.
+			return
+		}
+		// The platform ended the session, or cannot confirm it: log out
+		// locally (fail closed).
+		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "demo: platform session not confirmed", slog.String("user", sess.UserUID), slog.Any("error", err))
 		a.sessions.drop(w, r, id)
+		var checkErr *sso.SessionCheckError
+		if errors.As(err, &checkErr) {
+			// Sending the browser to an IdP that does not answer would
+			// end on a browser error page; say what happened instead.
+			a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Session not confirmed",
+				Message: "The marketplace could not confirm your session, so you were logged out. Try logging in again in a moment.", Retry: svc.InitURL()})
+			return
+		}
 		http.Redirect(w, r, svc.InitURL(), http.StatusSeeOther)
 		return
 	}
@@ -228,7 +243,7 @@ func (a *App) handleConsume(w http.ResponseWriter, r *http.Request, svc *sso.Ser
 }
 
 func (a *App) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+	if !sameOrigin(r) {
 		a.page(w, http.StatusForbidden, errorPage{Title: "Forbidden", Message: "Cross-site logout is not allowed."})
 		return
 	}
@@ -239,6 +254,21 @@ func (a *App) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	a.sessions.drop(w, r, id)
 	http.Redirect(w, r, a.services[s.identity.Marketplace].LogoutURL(s.identity.User.UID), http.StatusSeeOther)
+}
+
+// sameOrigin refuses a request a browser marks as cross-site, by
+// Sec-Fetch-Site or by an Origin that is not this host.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return false
+		}
+	}
+	return true
 }
 
 type loginLink struct{ Marketplace, URL string }

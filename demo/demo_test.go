@@ -39,6 +39,8 @@ type platform struct {
 	clock   *clock
 	// checks counts session-check calls the sandbox received.
 	checks atomic.Int64
+	// failChecks makes the session check answer 503, as a platform that is down.
+	failChecks atomic.Bool
 }
 
 func start(t *testing.T) *platform { return startOn(t, "") }
@@ -73,6 +75,10 @@ func startOn(t *testing.T, sandboxHost string) *platform {
 	sbSrv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/v1/auth/saml/") {
 			p.checks.Add(1)
+			if p.failChecks.Load() {
+				http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+				return
+			}
 		}
 		sb.ServeHTTP(w, r)
 	})
@@ -310,5 +316,53 @@ func TestLogout(t *testing.T) {
 	}
 	if home := b.Get(p.appURL + "/"); !strings.Contains(home.Body, "Log in with Maestrano") {
 		t.Fatal("still logged in after logout")
+	}
+}
+
+func TestLogoutRefusesCrossSite(t *testing.T) {
+	t.Parallel()
+	p := start(t)
+	b := flowtest.NewBrowser(t)
+	b.Login(p.initURL, "usr-1", "")
+	for name, h := range map[string][2]string{
+		"foreign Origin":           {"Origin", "http://evil.example"},
+		"null Origin":              {"Origin", "null"},
+		"Sec-Fetch-Site cross":     {"Sec-Fetch-Site", "cross-site"},
+		"Sec-Fetch-Site same-site": {"Sec-Fetch-Site", "same-site"},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, p.appURL+"/logout", nil)
+		req.Header.Set(h[0], h[1])
+		resp, err := b.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: status %d, want 403", name, resp.StatusCode)
+		}
+	}
+	if home := b.Get(p.appURL + "/"); flowtest.Text(home.Body, "user-uid") != "usr-1" {
+		t.Fatal("a refused logout logged the user out")
+	}
+}
+
+// When the IdP cannot be reached at recheck time, the user is logged out
+// (fail closed) and told why, rather than sent to a dead IdP.
+func TestIdPUnreachableAtRecheck(t *testing.T) {
+	t.Parallel()
+	p := start(t)
+	b := flowtest.NewBrowser(t)
+	b.Login(p.initURL, "usr-1", "")
+	p.failChecks.Store(true)
+	p.clock.Advance(4 * time.Minute)
+	page := b.Get(p.appURL + "/")
+	if page.Status != http.StatusServiceUnavailable || flowtest.Text(page.Body, "error-title") != "Session not confirmed" {
+		t.Fatalf("status %d title %q, want 503 Session not confirmed", page.Status, flowtest.Text(page.Body, "error-title"))
+	}
+	if !strings.Contains(page.Body, p.initURL) {
+		t.Error("the page offers no way to log in again")
+	}
+	if home := b.Get(p.appURL + "/"); !strings.Contains(home.Body, "Log in with Maestrano") {
+		t.Fatal("still logged in")
 	}
 }

@@ -1,6 +1,7 @@
 package saml
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/base64"
@@ -34,7 +35,8 @@ func DecodeResponse(encoded string, maxSize int) ([]byte, error) {
 	if err != nil {
 		return nil, refuse(ReasonMalformed, "SAMLResponse is not base64: %v", err)
 	}
-	return data, nil
+	// A UTF-8 byte order mark is allowed by XML and harmless.
+	return bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF")), nil
 }
 
 // ParseResponse verifies a base64 SAMLResponse (the POST binding's form
@@ -117,6 +119,19 @@ func (sp *ServiceProvider) checkStructure(root *etree.Element) (assertion, respS
 	ids := map[string]bool{}
 	var assertions, sigs []*etree.Element
 	err = walk(root, func(el *etree.Element) error {
+		// Two attributes may not share a namespace and a name, whatever
+		// their prefixes (Namespaces in XML, §6.3).
+		seen := map[[2]string]bool{}
+		for _, at := range el.Attr {
+			if at.Space == "xmlns" || (at.Space == "" && at.Key == "xmlns") {
+				continue
+			}
+			k := [2]string{at.NamespaceURI(), at.Key}
+			if seen[k] {
+				return refuse(ReasonMalformed, "attribute {%s}%s appears twice on element %s", k[0], k[1], el.Tag)
+			}
+			seen[k] = true
+		}
 		for _, at := range el.Attr {
 			if at.Space == "" && (at.Key == "ID" || at.Key == "Id" || at.Key == "id") {
 				if ids[at.Value] {

@@ -47,6 +47,16 @@ func parseStrict(data []byte, maxDepth int) (*etree.Document, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			// encoding/xml does not enforce "an attribute appears once
+			// per element"; a parser that keeps the first of two would
+			// read another document than the one verified.
+			for i, a := range t.Attr {
+				for _, b := range t.Attr[:i] {
+					if a.Name == b.Name {
+						return nil, refuse(ReasonMalformed, "attribute %s appears twice on element %s", rawName(a.Name), rawName(t.Name))
+					}
+				}
+			}
 			if depth == 0 {
 				roots++
 				if roots > 1 {
@@ -98,6 +108,13 @@ func parseStrict(data []byte, maxDepth int) (*etree.Document, error) {
 		return nil, refuse(ReasonMalformed, "XML does not parse: %v", err)
 	}
 	return doc, nil
+}
+
+func rawName(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
 }
 
 // is reports whether el is the element local in namespace ns.

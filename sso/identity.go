@@ -131,9 +131,12 @@ func mapIdentity(marketplace string, a *saml.Assertion, now time.Time) (*Identit
 		return nil, &MappingError{Attribute: "mno_session", Problem: "is missing"}
 	}
 	recheck, err := time.Parse(time.RFC3339Nano, get("mno_session_recheck"))
-	if err != nil {
+	switch {
+	case err != nil:
 		// Ask the IdP at the first request rather than trust a guess.
 		recheck = now
+	case recheck.After(now.Add(MaxRecheck)):
+		recheck = now.Add(MaxRecheck)
 	}
 	freeTrial, _ := time.Parse(time.RFC3339Nano, get("group_end_free_trial"))
 	role := get("group_role")

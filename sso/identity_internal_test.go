@@ -65,6 +65,17 @@ func TestMapIdentity(t *testing.T) {
 		}
 	}
 
+	// A recheck far in the future is capped.
+	far := saml.Attributes{}
+	for k, v := range full {
+		far[k] = v
+	}
+	far["mno_session_recheck"] = []string{"2099-01-01T00:00:00Z"}
+	id, err = mapIdentity("maestrano", &saml.Assertion{NameID: "usr-1", Attributes: far}, now)
+	if err != nil || !id.Session.Recheck.Equal(now.Add(MaxRecheck)) {
+		t.Fatalf("far recheck: %v %v, want %v", id.Session.Recheck, err, now.Add(MaxRecheck))
+	}
+
 	// Tolerated: no role (Guest), unreadable dates, NameID only.
 	id, err = mapIdentity("maestrano", &saml.Assertion{NameID: "usr-9", Attributes: saml.Attributes{
 		"group_uid": {"cld-1"}, "mno_session": {"tok"}, "mno_session_recheck": {"soon"}, "group_end_free_trial": {"never"},

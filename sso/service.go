@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/maestrano-go/maestrano"
+	"github.com/maestrano-go/maestrano/internal/httpclient"
 	"github.com/maestrano-go/maestrano/internal/retry"
 	"github.com/maestrano-go/maestrano/saml"
 )
@@ -52,10 +53,15 @@ type config struct {
 const (
 	DefaultCheckTimeout = 5 * time.Second
 	DefaultCheckRetries = 1
+	// MaxRecheck caps how far ahead the IdP (an answer or the
+	// mno_session_recheck attribute) may push the next check, so that one
+	// odd answer cannot switch single logout off for a session.
+	MaxRecheck = time.Hour
 )
 
-// WithHTTPClient sets the client for session checks (default: a client
-// with DefaultCheckTimeout).
+// WithHTTPClient sets the client for session checks. The default has
+// DefaultCheckTimeout and follows no redirect (the check URL carries the
+// session token). A client passed here is used as is.
 func WithHTTPClient(c *http.Client) Option {
 	return func(cf *config) error {
 		if c == nil {
@@ -135,7 +141,7 @@ func New(mp *maestrano.Marketplace, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	cf := config{
-		httpClient: &http.Client{Timeout: DefaultCheckTimeout},
+		httpClient: httpclient.New(DefaultCheckTimeout),
 		now:        time.Now,
 		retry:      retry.Policy{MaxRetries: DefaultCheckRetries},
 		logger:     slog.New(slog.DiscardHandler),
@@ -267,6 +273,9 @@ func (s *Service) CheckSession(ctx context.Context, sess *Session) (bool, error)
 		return true, nil
 	}
 	valid, recheck, err := s.askIdP(ctx, sess)
+	if err != nil && ctx.Err() != nil {
+		return false, ctx.Err()
+	}
 	if err != nil {
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "sso: session check failed", slog.String("marketplace", s.mp.Name), slog.String("user", sess.UserUID), slog.String("error", err.Error()))
 		return false, err
@@ -274,11 +283,20 @@ func (s *Service) CheckSession(ctx context.Context, sess *Session) (bool, error)
 	if !valid {
 		return false, nil
 	}
-	if recheck.IsZero() || !recheck.After(now) {
-		recheck = now.Add(DefaultRecheck)
-	}
-	sess.Recheck = recheck.UTC()
+	sess.Recheck = boundRecheck(recheck, now)
 	return true, nil
+}
+
+// boundRecheck keeps a recheck time the IdP chose within (now, now+MaxRecheck];
+// a missing or past one becomes now+DefaultRecheck.
+func boundRecheck(recheck, now time.Time) time.Time {
+	switch {
+	case recheck.IsZero() || !recheck.After(now):
+		recheck = now.Add(DefaultRecheck)
+	case recheck.After(now.Add(MaxRecheck)):
+		recheck = now.Add(MaxRecheck)
+	}
+	return recheck.UTC()
 }
 
 type checkAnswer struct {
@@ -304,6 +322,9 @@ func (s *Service) askIdP(ctx context.Context, sess *Session) (bool, time.Time, e
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxCheckBody+1))
 	if err != nil {
 		return false, time.Time{}, &SessionCheckError{StatusCode: resp.StatusCode, Err: err}
+	}
+	if httpclient.IsRedirect(resp.StatusCode) {
+		return false, time.Time{}, &SessionCheckError{StatusCode: resp.StatusCode, Err: errors.New("redirect not followed (the check URL carries the session token)")}
 	}
 	if resp.StatusCode != http.StatusOK {
 		return false, time.Time{}, &SessionCheckError{StatusCode: resp.StatusCode, Err: errors.New("unexpected status")}

@@ -138,6 +138,13 @@ func TestCheckSession(t *testing.T) {
 			recheck: t0.Add(-time.Hour), wantValid: true, wantCalls: 1, wantRecheck: t0.Add(3 * time.Minute)},
 		{name: "valid without recheck", answers: []func(http.ResponseWriter, *http.Request){answer(200, `{"valid":true}`)},
 			recheck: t0, wantValid: true, wantCalls: 1, wantRecheck: t0.Add(sso.DefaultRecheck)},
+		{name: "recheck capped", answers: []func(http.ResponseWriter, *http.Request){answer(200, `{"valid":true,"recheck":"2099-01-01T00:00:00Z"}`)},
+			recheck: t0, wantValid: true, wantCalls: 1, wantRecheck: t0.Add(sso.MaxRecheck)},
+		{name: "recheck in the past", answers: []func(http.ResponseWriter, *http.Request){answer(200, `{"valid":true,"recheck":"2000-01-01T00:00:00Z"}`)},
+			recheck: t0, wantValid: true, wantCalls: 1, wantRecheck: t0.Add(sso.DefaultRecheck)},
+		{name: "redirect not followed", answers: []func(http.ResponseWriter, *http.Request){func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://elsewhere.example/?"+r.URL.RawQuery, http.StatusFound)
+		}}, recheck: t0, wantValid: false, wantCalls: 1, wantErr: "redirect not followed", wantRecheck: t0},
 		{name: "invalid", answers: []func(http.ResponseWriter, *http.Request){answer(200, `{"valid":false,"recheck":"`+later+`"}`)},
 			recheck: t0, wantValid: false, wantCalls: 1, wantRecheck: t0},
 		{name: "503 then valid", answers: []func(http.ResponseWriter, *http.Request){answer(503, ``), answer(200, `{"valid":true,"recheck":"`+later+`"}`)},
@@ -222,6 +229,24 @@ func TestCheckSessionRetries(t *testing.T) {
 	}
 	if _, err := sso.New(marketplace(t, "https://hub.example.com"), sso.WithRetries(-1)); err == nil {
 		t.Error("negative retries accepted")
+	}
+}
+
+// A cancelled request is not a logout: the error is the context's, so the
+// app can tell it from "the platform ended the session".
+func TestCheckSessionCancelled(t *testing.T) {
+	t.Parallel()
+	d := newIdP(t, answer(503, ""))
+	svc, _ := sso.New(marketplace(t, d.srv.URL), sso.WithClock(func() time.Time { return t0 }))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	ok, err := svc.CheckSession(ctx, &sso.Session{UserUID: "usr-1", Token: "t"})
+	if ok || !errors.Is(err, context.Canceled) {
+		t.Fatalf("%v %v, want false with context.Canceled", ok, err)
+	}
+	var cerr *sso.SessionCheckError
+	if errors.As(err, &cerr) {
+		t.Fatal("a cancelled check reads as an IdP failure")
 	}
 }
 

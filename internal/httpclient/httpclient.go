@@ -1,0 +1,24 @@
+// Package httpclient builds the SDK's default HTTP clients. It exists only
+// to support the SDK packages.
+package httpclient
+
+import (
+	"net/http"
+	"time"
+)
+
+// New returns a client with the given timeout that follows no redirect: a
+// redirect answer comes back as the response itself. Following one could
+// carry credentials (Basic auth, the SSO session token in the query) to
+// another origin or from https to plain http.
+func New(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// IsRedirect reports whether status is a redirect.
+func IsRedirect(status int) bool {
+	return status >= 300 && status < 400
+}
