@@ -26,7 +26,7 @@ const (
 )
 
 type serveFlags struct {
-	sandboxAddr, appAddr, dataDir string
+	sandboxAddr, appAddr, dataDir, appURL string
 	recheck                       time.Duration
 	verbose                       bool
 }
@@ -38,6 +38,8 @@ func (m *Main) flags(name string, withApp bool) (*flag.FlagSet, *serveFlags) {
 	fs.StringVar(&f.sandboxAddr, "sandbox-addr", defaultSandboxAddr, "listen address of the platform sandbox")
 	if withApp {
 		fs.StringVar(&f.appAddr, "app-addr", defaultAppAddr, "listen address of the demo app")
+	} else {
+		fs.StringVar(&f.appURL, "app-url", "", "base URL of your app (sso.idm and app.host of app-1), e.g. http://127.0.0.1:3000; empty keeps the stored one")
 	}
 	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory of the sandbox (SQLite database, IdP key)")
 	fs.DurationVar(&f.recheck, "session-recheck", sandbox.DefaultSessionRecheck, "how long apps may trust an SSO session before asking the sandbox again")
@@ -121,9 +123,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	// The app configures itself over HTTP from the sandbox's developer
 	// platform, exactly as it would from the real one.
 	dp := sb.DevPlatform()
-	reg, err := maestrano.AutoConfigure(ctx, maestrano.DevPlatform{
-		Host: dp.Host, APIPath: dp.APIPath, EnvKey: dp.EnvKey, EnvSecret: maestrano.Secret(dp.EnvSecret),
-	}, maestrano.WithLogger(logger))
+	reg, err := maestrano.AutoConfigure(ctx, devPlatformOf(sb), maestrano.WithLogger(logger))
 	if err != nil {
 		shutdown(sbSrv)
 		return fmt.Errorf("demo app: auto-configure: %w", err)
@@ -187,13 +187,37 @@ func (m *Main) runSandbox(ctx context.Context, args []string) error {
 		return err
 	}
 	defer sb.Close()
+	if f.appURL != "" {
+		if err := sb.SetAppHost(ctx, sandbox.DemoAppUID, f.appURL); err != nil {
+			return &usageError{"mno sandbox: --app-url: " + err.Error()}
+		}
+	}
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- serve(srv, ln) }()
 	fmt.Fprintf(m.Stdout, "Maestrano sandbox %s (admin page: %s/admin)\n\n", sbURL, sbURL)
 	m.printDevPlatform(sb.DevPlatform())
+	fmt.Fprintf(m.Stdout, "Your app is %s at %s: it must serve the sso.init_path and sso.consume_path of its configuration there (--app-url changes it).\n\n", sandbox.DemoAppUID, m.appHost(ctx, sb))
 	fmt.Fprintln(m.Stdout, "Press Ctrl-C to stop.")
 	return m.wait(ctx, errc, srv)
+}
+
+// appHost returns the stored sso.idm of the demo app, as apps will see it.
+func (m *Main) appHost(ctx context.Context, sb *sandbox.Sandbox) string {
+	reg, err := maestrano.AutoConfigure(ctx, devPlatformOf(sb))
+	if err != nil {
+		return "(unknown: " + err.Error() + ")"
+	}
+	mp, err := reg.Get(sandbox.DefaultMarketplace)
+	if err != nil {
+		return "(unknown: " + err.Error() + ")"
+	}
+	return mp.SSO.IDM
+}
+
+func devPlatformOf(sb *sandbox.Sandbox) maestrano.DevPlatform {
+	dp := sb.DevPlatform()
+	return maestrano.DevPlatform{Host: dp.Host, APIPath: dp.APIPath, EnvKey: dp.EnvKey, EnvSecret: maestrano.Secret(dp.EnvSecret)}
 }
 
 func (m *Main) runVersion() error {

@@ -142,3 +142,32 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version output %q", out.String())
 	}
 }
+
+func TestSandboxCommandSetsTheAppURL(t *testing.T) {
+	t.Parallel()
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- NewMain(pw, io.Discard).Run(ctx, []string{"sandbox", "--sandbox-addr", "127.0.0.1:0", "--data", t.TempDir(), "--app-url", "http://127.0.0.1:3000"})
+		pw.Close()
+	}()
+	var banner strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	for _, want := range []string{"export MNO_DEVPL_ENV_KEY=", "export MNO_DEVPL_ENV_SECRET=", "Your app is app-1 at http://127.0.0.1:3000:"} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("mno sandbox: %v", err)
+	}
+}
