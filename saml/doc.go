@@ -16,8 +16,10 @@
 //
 // [ServiceProvider.ParseResponse] accepts a response only if all of these
 // hold, and otherwise returns a [*ValidationError] whose Reason says which
-// failed: the input is bounded in size and depth, is base64 of one XML
-// document without DOCTYPE, and survives an encoding/xml round trip; the
+// failed: the input is bounded in size, depth and attributes in scope, is
+// base64 of one UTF-8 XML document (a byte order mark is allowed) without
+// DOCTYPE or an attribute repeated on an element, and survives an
+// encoding/xml round trip; the
 // document holds exactly one Assertion, a child of the Response, and no two
 // elements share an ID; the Assertion carries exactly one enveloped
 // signature of the one accepted shape (one Reference to the Assertion's ID,
@@ -32,4 +34,11 @@
 //
 // Everything in the returned [Assertion] is read from the verified,
 // canonical bytes of the signed Assertion, never from the original tree.
+//
+// # Algorithms
+//
+// RSA with SHA-256, SHA-384, SHA-512 and, because the Maestrano platform
+// signs with it, SHA-1 are accepted by default. An app whose IdP signs with
+// SHA-256 should drop SHA-1 with [WithSignatureMethods]. Only exclusive
+// canonicalization (without comments) is accepted.
 package saml
