@@ -27,8 +27,8 @@ const (
 
 type serveFlags struct {
 	sandboxAddr, appAddr, dataDir, appURL string
-	recheck                       time.Duration
-	verbose                       bool
+	recheck                               time.Duration
+	verbose                               bool
 }
 
 func (m *Main) flags(name string, withApp bool) (*flag.FlagSet, *serveFlags) {
