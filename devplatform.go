@@ -263,9 +263,6 @@ func WithRetries(n int) Option {
 			return errors.New("maestrano: WithRetries: negative count")
 		}
 		o.retry.MaxRetries = n
-		if n == 0 {
-			o.retry.MaxRetries = -1
-		}
 		return nil
 	}
 }
@@ -280,6 +277,7 @@ func buildOptions(opts []Option) (*options, error) {
 		httpClient: httpclient.New(30 * time.Second),
 		logger:     slog.New(slog.DiscardHandler),
 		userAgent:  DefaultUserAgent(),
+		retry:      retry.Policy{MaxRetries: retry.DefaultMaxRetries},
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {

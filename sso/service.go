@@ -119,9 +119,6 @@ func WithRetries(n int) Option {
 			return errors.New("sso: WithRetries: negative count")
 		}
 		cf.retry.MaxRetries = n
-		if n == 0 {
-			cf.retry.MaxRetries = -1
-		}
 		return nil
 	}
 }

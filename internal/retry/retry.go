@@ -14,18 +14,19 @@ import (
 	"time"
 )
 
-// Defaults of a zero Policy.
+// Defaults: DefaultMaxRetries is what callers usually set; the delays apply
+// when a Policy leaves them zero.
 const (
 	DefaultMaxRetries = 2
 	DefaultBaseDelay  = 500 * time.Millisecond
 	DefaultMaxDelay   = 5 * time.Second
 )
 
-// Policy says how often and how long to wait. The zero value retries
-// DefaultMaxRetries times; MaxRetries < 0 disables retries.
+// Policy says how often and how long to wait. The zero value makes one
+// attempt and no retry.
 type Policy struct {
-	// MaxRetries is the number of retries after the first attempt; 0 means
-	// DefaultMaxRetries and < 0 means none.
+	// MaxRetries is the number of retries after the first attempt; 0 (or
+	// less) means none.
 	MaxRetries int
 	// BaseDelay is the wait before the first retry, doubled for each later
 	// one (with 75–100 % jitter); <= 0 means DefaultBaseDelay.
@@ -43,13 +44,7 @@ type Policy struct {
 // time (bodies are not re-wound here). A response that is retried has its
 // body closed.
 func (p Policy) Do(ctx context.Context, send func() (*http.Response, error)) (*http.Response, error) {
-	max := p.MaxRetries
-	if max == 0 {
-		max = DefaultMaxRetries
-	}
-	if max < 0 {
-		max = 0
-	}
+	max := max(p.MaxRetries, 0)
 	for attempt := 0; ; attempt++ {
 		resp, err := send()
 		if attempt >= max || !retryable(ctx, resp, err) {

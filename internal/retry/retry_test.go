@@ -33,16 +33,16 @@ func TestDo(t *testing.T) {
 		wantCode  int
 		wantErr   bool
 	}{
-		{"ok at once", Policy{}, []func() (*http.Response, error){ok(200)}, 1, nil, 200, false},
-		{"400 is final", Policy{}, []func() (*http.Response, error){ok(400)}, 1, nil, 400, false},
-		{"503 then ok", Policy{}, []func() (*http.Response, error){ok(503), ok(200)}, 2, []time.Duration{DefaultBaseDelay}, 200, false},
-		{"transport error then ok", Policy{}, []func() (*http.Response, error){fail(transport), ok(200)}, 2, []time.Duration{DefaultBaseDelay}, 200, false},
-		{"retries used up", Policy{}, []func() (*http.Response, error){ok(500), ok(502), ok(504)}, 3, []time.Duration{DefaultBaseDelay, 2 * DefaultBaseDelay}, 504, false},
-		{"disabled", Policy{MaxRetries: -1}, []func() (*http.Response, error){ok(503)}, 1, nil, 503, false},
-		{"TLS verification failure is final", Policy{}, []func() (*http.Response, error){fail(badCert)}, 1, nil, 0, true},
-		{"429 without Retry-After is final", Policy{}, []func() (*http.Response, error){ok(429)}, 1, nil, 429, false},
-		{"429 with Retry-After waits as told", Policy{}, []func() (*http.Response, error){okH(429, "Retry-After", "2"), ok(200)}, 2, []time.Duration{2 * time.Second}, 200, false},
-		{"Retry-After capped", Policy{MaxDelay: time.Second}, []func() (*http.Response, error){okH(503, "Retry-After", "3600"), ok(200)}, 2, []time.Duration{time.Second}, 200, false},
+		{"ok at once", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){ok(200)}, 1, nil, 200, false},
+		{"400 is final", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){ok(400)}, 1, nil, 400, false},
+		{"503 then ok", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){ok(503), ok(200)}, 2, []time.Duration{DefaultBaseDelay}, 200, false},
+		{"transport error then ok", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){fail(transport), ok(200)}, 2, []time.Duration{DefaultBaseDelay}, 200, false},
+		{"retries used up", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){ok(500), ok(502), ok(504)}, 3, []time.Duration{DefaultBaseDelay, 2 * DefaultBaseDelay}, 504, false},
+		{"disabled", Policy{MaxRetries: 0}, []func() (*http.Response, error){ok(503)}, 1, nil, 503, false},
+		{"TLS verification failure is final", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){fail(badCert)}, 1, nil, 0, true},
+		{"429 without Retry-After is final", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){ok(429)}, 1, nil, 429, false},
+		{"429 with Retry-After waits as told", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){okH(429, "Retry-After", "2"), ok(200)}, 2, []time.Duration{2 * time.Second}, 200, false},
+		{"Retry-After capped", Policy{MaxRetries: DefaultMaxRetries, MaxDelay: time.Second}, []func() (*http.Response, error){okH(503, "Retry-After", "3600"), ok(200)}, 2, []time.Duration{time.Second}, 200, false},
 		{"backoff capped", Policy{MaxRetries: 4, BaseDelay: time.Second, MaxDelay: 3 * time.Second},
 			[]func() (*http.Response, error){ok(503), ok(503), ok(503), ok(503), ok(200)}, 5,
 			[]time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second}, 200, false},
@@ -86,7 +86,7 @@ func TestDoStopsWhenContextEnds(t *testing.T) {
 	calls := 0
 	start := time.Now()
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	_, err := Policy{BaseDelay: time.Hour, MaxDelay: time.Hour}.Do(ctx, func() (*http.Response, error) {
+	_, err := Policy{MaxRetries: DefaultMaxRetries, BaseDelay: time.Hour, MaxDelay: time.Hour}.Do(ctx, func() (*http.Response, error) {
 		calls++
 		return resp(503), nil
 	})
