@@ -52,35 +52,12 @@ func scanApp(row scanner) (App, error) {
 
 // App returns the app with the given uid, or [ErrNotFound].
 func (s *Store) App(ctx context.Context, uid string) (App, error) {
-	a, err := scanApp(s.db.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE uid = ?`, uid))
-	if errors.Is(err, sql.ErrNoRows) {
-		return App{}, ErrNotFound
-	}
-	if err != nil {
-		return App{}, fmt.Errorf("store: app: %w", err)
-	}
-	return a, nil
+	return queryOne(ctx, s.db, "app", scanApp, `SELECT `+appColumns+` FROM apps WHERE uid = ?`, uid)
 }
 
 // Apps returns every app, ordered by uid.
 func (s *Store) Apps(ctx context.Context) ([]App, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+appColumns+` FROM apps ORDER BY length(uid), uid`)
-	if err != nil {
-		return nil, fmt.Errorf("store: apps: %w", err)
-	}
-	defer rows.Close()
-	var out []App
-	for rows.Next() {
-		a, err := scanApp(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: apps: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: apps: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.db, "apps", scanApp, `SELECT `+appColumns+` FROM apps ORDER BY length(uid), uid`)
 }
 
 // SetAppHost sets both the host and the SSO IdM host of an app. The caller
@@ -95,23 +72,13 @@ func (s *Store) SetAppHost(ctx context.Context, uid, host string) error {
 
 // Marketplaces returns every marketplace, ordered by name.
 func (s *Store) Marketplaces(ctx context.Context) ([]Marketplace, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT name, nid, environment, app_uid FROM marketplaces ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("store: marketplaces: %w", err)
-	}
-	defer rows.Close()
-	var out []Marketplace
-	for rows.Next() {
-		var m Marketplace
-		if err := rows.Scan(&m.Name, &m.NID, &m.Environment, &m.AppUID); err != nil {
-			return nil, fmt.Errorf("store: marketplaces: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: marketplaces: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.db, "marketplaces", scanMarketplace, `SELECT name, nid, environment, app_uid FROM marketplaces ORDER BY name`)
+}
+
+func scanMarketplace(row scanner) (Marketplace, error) {
+	var m Marketplace
+	err := row.Scan(&m.Name, &m.NID, &m.Environment, &m.AppUID)
+	return m, err
 }
 
 const groupColumns = `uid, name, org_uid, currency, timezone, country, city, created_at, free_trial_end`
@@ -134,35 +101,12 @@ func scanGroup(row scanner) (Group, error) {
 
 // Group returns the group with the given uid, or [ErrNotFound].
 func (s *Store) Group(ctx context.Context, uid string) (Group, error) {
-	g, err := scanGroup(s.db.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups WHERE uid = ?`, uid))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Group{}, ErrNotFound
-	}
-	if err != nil {
-		return Group{}, fmt.Errorf("store: group: %w", err)
-	}
-	return g, nil
+	return queryOne(ctx, s.db, "group", scanGroup, `SELECT `+groupColumns+` FROM groups WHERE uid = ?`, uid)
 }
 
 // Groups returns every group, ordered by uid.
 func (s *Store) Groups(ctx context.Context) ([]Group, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+groupColumns+` FROM groups ORDER BY length(uid), uid`)
-	if err != nil {
-		return nil, fmt.Errorf("store: groups: %w", err)
-	}
-	defer rows.Close()
-	var out []Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: groups: %w", err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: groups: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.db, "groups", scanGroup, `SELECT `+groupColumns+` FROM groups ORDER BY length(uid), uid`)
 }
 
 const userColumns = `uid, first_name, last_name, email, company_name, country, sso_session`
@@ -175,35 +119,12 @@ func scanUser(row scanner) (User, error) {
 
 // User returns the user with the given uid, or [ErrNotFound].
 func (s *Store) User(ctx context.Context, uid string) (User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE uid = ?`, uid))
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, ErrNotFound
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("store: user: %w", err)
-	}
-	return u, nil
+	return queryOne(ctx, s.db, "user", scanUser, `SELECT `+userColumns+` FROM users WHERE uid = ?`, uid)
 }
 
 // Users returns every user, ordered by uid.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY length(uid), uid`)
-	if err != nil {
-		return nil, fmt.Errorf("store: users: %w", err)
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: users: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: users: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.db, "users", scanUser, `SELECT `+userColumns+` FROM users ORDER BY length(uid), uid`)
 }
 
 // SetSSOSession replaces the SSO session token of a user. It returns
@@ -233,23 +154,50 @@ ORDER BY length(m.user_uid), m.user_uid, length(m.group_uid), m.group_uid`, appU
 }
 
 func (s *Store) memberships(ctx context.Context, query string, args ...any) ([]Membership, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	return queryAll(ctx, s.db, "memberships", scanMembership, query, args...)
+}
+
+func scanMembership(row scanner) (Membership, error) {
+	var m Membership
+	err := row.Scan(&m.UserUID, &m.GroupUID, &m.Role)
+	return m, err
+}
+
+// queryAll runs query and scans every row with scan; what names the query
+// in errors.
+func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: memberships: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []Membership
+	var out []T
 	for rows.Next() {
-		var m Membership
-		if err := rows.Scan(&m.UserUID, &m.GroupUID, &m.Role); err != nil {
-			return nil, fmt.Errorf("store: memberships: %w", err)
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
-		out = append(out, m)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: memberships: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return out, nil
+}
+
+// queryOne runs query and scans its one row with scan, or returns
+// [ErrNotFound]; what names the query in errors.
+func queryOne[T any](ctx context.Context, db *sql.DB, what string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(db.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		var zero T
+		return zero, ErrNotFound
+	}
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return v, nil
 }
 
 func requireOneRow(res sql.Result) error {
