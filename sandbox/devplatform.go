@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"strings"
@@ -212,8 +211,8 @@ func (s *Sandbox) marketplaceEntry(mp store.Marketplace, app store.App) Marketpl
 			InitPath:        app.SSOInitPath,
 			ConsumePath:     app.SSOConsumePath,
 			IdP:             s.baseURL,
-			X509Fingerprint: Fingerprint(s.cert.Raw),
-			X509Certificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.cert.Raw})),
+			X509Fingerprint: s.certSHA1,
+			X509Certificate: s.certPEM,
 		},
 		Connec: EntryConnec{Host: s.baseURL, BasePath: app.ConnecBasePath, Timeout: app.ConnecTimeout},
 		Webhooks: EntryWebhooks{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"html/template"
@@ -93,6 +94,8 @@ type Sandbox struct {
 	sigMethod      string // goxmldsig signature method identifier
 	key            *rsa.PrivateKey
 	cert           *x509.Certificate
+	certPEM        string // cert as published in sso.x509_certificate
+	certSHA1       string // its fingerprint, sso.x509_fingerprint
 	env            store.Credentials
 	tmpl           *template.Template
 	mux            *http.ServeMux
@@ -167,6 +170,8 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.certPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.cert.Raw}))
+	s.certSHA1 = Fingerprint(s.cert.Raw)
 	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, dbFile))
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -257,8 +262,8 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = ""
 		r = r2
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		s.serveUnrouted(w, r)
+	if h, pattern := s.mux.Handler(r); pattern == "" {
+		s.serveUnrouted(w, r, h)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -282,10 +287,9 @@ func isAPIPath(p string) bool {
 
 // serveUnrouted answers a request no route matches: 404, or 405 with the
 // Allow header when the path exists for other methods. The mux decides which
-// (and computes Allow); its plain-text body is replaced by JSON under /api/
-// and by the HTML error page elsewhere.
-func (s *Sandbox) serveUnrouted(w http.ResponseWriter, r *http.Request) {
-	h, _ := s.mux.Handler(r)
+// (and computes Allow) in h, the handler it returned for r; its plain-text
+// body is replaced by JSON under /api/ and by the HTML error page elsewhere.
+func (s *Sandbox) serveUnrouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
 	rec := &headerRecorder{header: http.Header{}, status: http.StatusOK}
 	h.ServeHTTP(rec, r)
 	status := rec.status
@@ -365,6 +369,19 @@ func (s *Sandbox) SetAppHost(ctx context.Context, appUID, host string) error {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 	return nil
+}
+
+// AppHost returns the app's sso.idm, the base URL where the platform
+// expects the app's init and consume paths.
+func (s *Sandbox) AppHost(ctx context.Context, appUID string) (string, error) {
+	app, err := s.store.App(ctx, appUID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("sandbox: unknown app %q", appUID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sandbox: %w", err)
+	}
+	return app.SSOIdM, nil
 }
 
 // RotateSession gives the user a new random SSO session token, so that the

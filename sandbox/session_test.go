@@ -120,3 +120,17 @@ func TestSessionRecheckInterval(t *testing.T) {
 		t.Errorf("mno_session_recheck %q", got)
 	}
 }
+
+func TestAppHost(t *testing.T) {
+	t.Parallel()
+	e := setup(t, sandbox.Config{})
+	if err := e.sb.SetAppHost(t.Context(), sandbox.DemoAppUID, "http://127.0.0.1:3000/"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.sb.AppHost(t.Context(), sandbox.DemoAppUID); err != nil || got != "http://127.0.0.1:3000" {
+		t.Fatalf("AppHost = %q, %v", got, err)
+	}
+	if _, err := e.sb.AppHost(t.Context(), "app-nope"); err == nil {
+		t.Fatal("unknown app accepted")
+	}
+}

@@ -204,15 +204,11 @@ func (m *Main) runSandbox(ctx context.Context, args []string) error {
 
 // appHost returns the stored sso.idm of the demo app, as apps will see it.
 func (m *Main) appHost(ctx context.Context, sb *sandbox.Sandbox) string {
-	reg, err := maestrano.AutoConfigure(ctx, devPlatformOf(sb))
+	host, err := sb.AppHost(ctx, sandbox.DemoAppUID)
 	if err != nil {
 		return "(unknown: " + err.Error() + ")"
 	}
-	mp, err := reg.Get(sandbox.DefaultMarketplace)
-	if err != nil {
-		return "(unknown: " + err.Error() + ")"
-	}
-	return mp.SSO.IDM
+	return host
 }
 
 func devPlatformOf(sb *sandbox.Sandbox) maestrano.DevPlatform {
