@@ -35,8 +35,10 @@ func parseStrict(data []byte, maxDepth int) (*etree.Document, error) {
 		}
 		return nil, errors.New("only UTF-8 is accepted, not " + charset)
 	}
-	depth, elements, roots := 0, 0, 0
-	var inScope []int // attributes in scope, per open element
+	elements, roots := 0, 0
+	// inScope holds, per open element, the attributes in its scope; its
+	// length is the nesting depth.
+	var inScope []int
 	for {
 		tok, err := dec.RawToken()
 		if err == io.EOF {
@@ -57,15 +59,14 @@ func parseStrict(data []byte, maxDepth int) (*etree.Document, error) {
 					}
 				}
 			}
-			if depth == 0 {
+			if len(inScope) == 0 {
 				roots++
 				if roots > 1 {
 					return nil, refuse(ReasonMalformed, "more than one root element")
 				}
 			}
-			depth++
 			elements++
-			if depth > maxDepth {
+			if len(inScope) >= maxDepth {
 				return nil, refuse(ReasonTooLarge, "elements nested deeper than %d", maxDepth)
 			}
 			if elements > maxElements {
@@ -80,7 +81,6 @@ func parseStrict(data []byte, maxDepth int) (*etree.Document, error) {
 			}
 			inScope = append(inScope, n)
 		case xml.EndElement:
-			depth--
 			if len(inScope) > 0 {
 				inScope = inScope[:len(inScope)-1]
 			}
@@ -91,7 +91,7 @@ func parseStrict(data []byte, maxDepth int) (*etree.Document, error) {
 				return nil, refuse(ReasonMalformed, "processing instruction %q is not allowed", t.Target)
 			}
 		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+			if len(inScope) == 0 && len(bytes.TrimSpace(t)) > 0 {
 				return nil, refuse(ReasonMalformed, "text outside the root element")
 			}
 		}
