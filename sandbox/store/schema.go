@@ -2,9 +2,16 @@ package store
 
 // migrations holds the schema, one entry per version: migrations[i] takes the
 // database from user_version i to i+1. Never edit a released entry; append.
+// Each feature keeps its tables in its own file (schema_*.go).
 var migrations = []string{
-	// 1: initial schema.
-	`
+	schemaCore,    // 1: settings, apps, marketplaces, groups, users, memberships
+	schemaAccount, // 2: account API: resellers, bills, recurring bills (schema_account.go)
+	schemaConnec,  // 3: Connec! entities (schema_connec.go)
+	schemaOutbox,  // 4: Connec! changes, app subscriptions, webhook outbox (schema_outbox.go)
+}
+
+// schemaCore is the initial schema.
+const schemaCore = `
 CREATE TABLE settings (
 	key   TEXT PRIMARY KEY,
 	value TEXT NOT NULL
@@ -72,5 +79,4 @@ CREATE TABLE memberships (
 	role      TEXT NOT NULL,
 	PRIMARY KEY (user_uid, group_uid)
 ) STRICT;
-`,
-}
+`
