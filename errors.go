@@ -60,3 +60,24 @@ type UnknownMarketplaceError struct {
 func (e *UnknownMarketplaceError) Error() string {
 	return fmt.Sprintf("maestrano: unknown marketplace %q (known: %s)", e.Name, strings.Join(e.Known, ", "))
 }
+
+// ConnectionError reports that a platform API could not be reached or did
+// not answer in full: DNS, connect, TLS, timeout, or a body cut short. Every
+// SDK client (account, Connec!) returns it, wrapped in its own error where
+// that has more to say, so one errors.As finds it.
+type ConnectionError struct {
+	// Op names the call, e.g. "GET /api/v1/account/bills".
+	Op string
+	// URL is the URL called, without credentials or query secrets.
+	URL string
+	// Err is the underlying error (a *url.Error, context error, ...).
+	Err error
+}
+
+// Error describes the failed call.
+func (e *ConnectionError) Error() string {
+	return fmt.Sprintf("maestrano: %s %s: connection failed: %v", e.Op, e.URL, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *ConnectionError) Unwrap() error { return e.Err }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -44,10 +45,23 @@ type Policy struct {
 // time (bodies are not re-wound here). A response that is retried has its
 // body closed.
 func (p Policy) Do(ctx context.Context, send func() (*http.Response, error)) (*http.Response, error) {
+	return p.do(ctx, retryable, send)
+}
+
+// DoNonIdempotent is [Policy.Do] for a request that must not run twice (a
+// POST that creates something): it is retried only when the server cannot
+// have acted on it — the connection was never made, or the answer is 429
+// with Retry-After. A timeout or a 5xx leaves the outcome unknown, so the
+// error or response is returned as it is.
+func (p Policy) DoNonIdempotent(ctx context.Context, send func() (*http.Response, error)) (*http.Response, error) {
+	return p.do(ctx, retryableUnsent, send)
+}
+
+func (p Policy) do(ctx context.Context, may func(context.Context, *http.Response, error) bool, send func() (*http.Response, error)) (*http.Response, error) {
 	max := max(p.MaxRetries, 0)
 	for attempt := 0; ; attempt++ {
 		resp, err := send()
-		if attempt >= max || !retryable(ctx, resp, err) {
+		if attempt >= max || !may(ctx, resp, err) {
 			if err != nil && ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -61,6 +75,38 @@ func (p Policy) Do(ctx context.Context, send func() (*http.Response, error)) (*h
 			return nil, serr
 		}
 	}
+}
+
+// retryableUnsent reports whether a failed non-idempotent request certainly
+// did not reach the server's application.
+func retryableUnsent(ctx context.Context, resp *http.Response, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if err != nil {
+		var op *net.OpError
+		return errors.As(err, &op) && op.Op == "dial"
+	}
+	return resp.StatusCode == http.StatusTooManyRequests && retryAfter(resp) >= 0
+}
+
+// retryAfter returns the wait the Retry-After header asks for (delta
+// seconds or an HTTP date), or -1 when there is none or it is malformed.
+func retryAfter(resp *http.Response) time.Duration {
+	v := resp.Header.Get("Retry-After")
+	if v == "" {
+		return -1
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return -1
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return -1
 }
 
 func retryable(ctx context.Context, resp *http.Response, err error) bool {
@@ -81,7 +127,7 @@ func retryable(ctx context.Context, resp *http.Response, err error) bool {
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return resp.Header.Get("Retry-After") != ""
+		return retryAfter(resp) >= 0
 	case resp.StatusCode == http.StatusBadGateway, resp.StatusCode == http.StatusServiceUnavailable,
 		resp.StatusCode == http.StatusGatewayTimeout, resp.StatusCode == http.StatusInternalServerError:
 		return true
@@ -98,11 +144,8 @@ func (p Policy) delay(attempt int, resp *http.Response) time.Duration {
 		maxd = DefaultMaxDelay
 	}
 	if resp != nil {
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-			if d := time.Duration(s) * time.Second; d <= maxd {
-				return d
-			}
-			return maxd
+		if d := retryAfter(resp); d >= 0 {
+			return min(d, maxd)
 		}
 	}
 	d := base << attempt

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -108,4 +109,50 @@ func okH(status int, k, v string) func() (*http.Response, error) {
 
 func fail(err error) func() (*http.Response, error) {
 	return func() (*http.Response, error) { return nil, err }
+}
+
+func TestDoNonIdempotent(t *testing.T) {
+	t.Parallel()
+	dial := &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}
+	read := &url.Error{Op: "Post", URL: "http://x", Err: &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset")}}
+	timeout := &url.Error{Op: "Post", URL: "http://x", Err: context.DeadlineExceeded}
+	cases := []struct {
+		name      string
+		answers   []func() (*http.Response, error)
+		wantCalls int
+		wantCode  int
+	}{
+		{"dial error is retried", []func() (*http.Response, error){fail(dial), ok(201)}, 2, 201},
+		{"429 with Retry-After is retried", []func() (*http.Response, error){okH(429, "Retry-After", "1"), ok(201)}, 2, 201},
+		{"429 with an HTTP date is retried", []func() (*http.Response, error){okH(429, "Retry-After", time.Now().Add(time.Second).UTC().Format(http.TimeFormat)), ok(201)}, 2, 201},
+		{"429 without Retry-After is final", []func() (*http.Response, error){ok(429)}, 1, 429},
+		{"503 is final: the outcome is unknown", []func() (*http.Response, error){ok(503)}, 1, 503},
+		{"500 is final", []func() (*http.Response, error){ok(500)}, 1, 500},
+		{"reset after sending is final", []func() (*http.Response, error){fail(read)}, 1, 0},
+		{"timeout is final", []func() (*http.Response, error){fail(timeout)}, 1, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			calls := 0
+			p := Policy{MaxRetries: 3, Sleep: func(context.Context, time.Duration) error { return nil }}
+			r, err := p.DoNonIdempotent(context.Background(), func() (*http.Response, error) {
+				a := tc.answers[calls]
+				calls++
+				return a()
+			})
+			if calls != tc.wantCalls {
+				t.Errorf("calls = %d, want %d", calls, tc.wantCalls)
+			}
+			if tc.wantCode == 0 {
+				if err == nil {
+					t.Fatalf("err = nil, want the transport error")
+				}
+				return
+			}
+			if err != nil || r.StatusCode != tc.wantCode {
+				t.Fatalf("got %v, %v; want status %d", r, err, tc.wantCode)
+			}
+		})
+	}
 }
