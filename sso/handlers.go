@@ -360,7 +360,10 @@ type trackingWriter struct {
 
 func (t *trackingWriter) WriteHeader(code int) { t.wrote = true; t.ResponseWriter.WriteHeader(code) }
 
-func (t *trackingWriter) Write(b []byte) (int, error) { t.wrote = true; return t.ResponseWriter.Write(b) }
+func (t *trackingWriter) Write(b []byte) (int, error) {
+	t.wrote = true
+	return t.ResponseWriter.Write(b)
+}
 
 // Unwrap gives http.ResponseController the underlying writer.
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }

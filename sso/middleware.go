@@ -27,16 +27,16 @@ import (
 // a 503 page explains it. [WithGracePeriod] lets a session through for a
 // while instead.
 type Middleware struct {
-	set          *Set
-	store        SessionStore
-	timeout      time.Duration
-	grace        time.Duration
-	failBackoff  time.Duration
-	logger       *slog.Logger
-	onAnonymous  http.Handler
-	onEnded      func(w http.ResponseWriter, r *http.Request, svc *Service)
+	set           *Set
+	store         SessionStore
+	timeout       time.Duration
+	grace         time.Duration
+	failBackoff   time.Duration
+	logger        *slog.Logger
+	onAnonymous   http.Handler
+	onEnded       func(w http.ResponseWriter, r *http.Request, svc *Service)
 	onUnavailable func(w http.ResponseWriter, r *http.Request, svc *Service, err error)
-	checks       checker
+	checks        checker
 }
 
 // MiddlewareOption configures a [Middleware].
