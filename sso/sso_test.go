@@ -26,7 +26,7 @@ func noSleep(context.Context, time.Duration) error { return nil }
 
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func testCert(t *testing.T) *x509.Certificate {
+func testCert(t testing.TB) *x509.Certificate {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -42,7 +42,7 @@ func testCert(t *testing.T) *x509.Certificate {
 	return c
 }
 
-func marketplace(t *testing.T, idp string) *maestrano.Marketplace {
+func marketplace(t testing.TB, idp string) *maestrano.Marketplace {
 	t.Helper()
 	cert := testCert(t)
 	mp := &maestrano.Marketplace{Name: "maestrano"}
