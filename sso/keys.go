@@ -27,8 +27,9 @@ type macKey struct {
 }
 
 type macState struct {
-	h   hash.Hash
-	sum [sha256.Size]byte
+	h      hash.Hash
+	sum    [sha256.Size]byte
+	prefix [64]byte
 }
 
 // NewKeyring returns a keyring of keys (copied), the first of which signs.
@@ -77,8 +78,11 @@ func (k *Keyring) verify(purpose string, payload, mac []byte) bool {
 
 func (st *macState) mac(purpose string, payload []byte) []byte {
 	st.h.Reset()
-	st.h.Write([]byte(purpose))
-	st.h.Write([]byte{0})
+	// purpose, then a 0 byte, through the state's own buffer (no
+	// allocation); purposes are short constants.
+	n := copy(st.prefix[:len(st.prefix)-1], purpose)
+	st.prefix[n] = 0
+	st.h.Write(st.prefix[:n+1])
 	st.h.Write(payload)
 	return st.h.Sum(st.sum[:0])
 }

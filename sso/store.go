@@ -154,19 +154,21 @@ func (c *CookieStore) decode(v string) (*Session, error) {
 	if dot < 0 {
 		return nil, errors.New("cookie not signed")
 	}
-	var macBuf [32]byte
-	if base64.RawURLEncoding.DecodedLen(len(v)-dot-1) != len(macBuf) {
+	enc := base64.RawURLEncoding
+	if enc.DecodedLen(len(v)-dot-1) != 32 {
 		return nil, errors.New("bad signature")
 	}
-	if _, err := base64.RawURLEncoding.Decode(macBuf[:], []byte(v[dot+1:])); err != nil {
+	// One buffer: the cookie's bytes, then the MAC, then the payload.
+	buf := make([]byte, len(v)+32+enc.DecodedLen(dot))
+	copy(buf, v)
+	payload, mac, raw := buf[:dot], buf[len(v):len(v)+32], buf[len(v)+32:]
+	if _, err := enc.Decode(mac, buf[dot+1:len(v)]); err != nil {
 		return nil, errors.New("bad signature")
 	}
-	payload := []byte(v[:dot])
-	if !c.keys.verify(sessionPurpose, payload, macBuf[:]) {
+	if !c.keys.verify(sessionPurpose, payload, mac) {
 		return nil, errors.New("bad signature")
 	}
-	raw := make([]byte, base64.RawURLEncoding.DecodedLen(len(payload)))
-	n, err := base64.RawURLEncoding.Decode(raw, payload)
+	n, err := enc.Decode(raw, payload)
 	if err != nil {
 		return nil, errors.New("payload not base64")
 	}
