@@ -68,6 +68,9 @@ type ConnecWrite struct {
 	// ExternalIDs are attached to the entity; one that names another
 	// entity of the collection fails with ErrConflict.
 	ExternalIDs []ExternalID
+	// Singleton makes the write target the collection's only entity (the
+	// "company" resource): it is updated if it exists, created otherwise.
+	Singleton bool
 	// OriginAppUID is the app making the write, "" for the admin; it is
 	// recorded in the change log.
 	OriginAppUID string
@@ -113,6 +116,14 @@ func writeConnecEntity(ctx context.Context, tx *sql.Tx, w ConnecWrite) (ConnecEn
 	}
 	// Find the target: by id, else by any external id.
 	id := w.ID
+	if w.Singleton {
+		err := tx.QueryRowContext(ctx, `SELECT id FROM connec_entities WHERE group_uid = ? AND collection = ? ORDER BY seq LIMIT 1`,
+			w.GroupUID, w.Collection).Scan(&id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return ConnecEntity{}, false, err
+		}
+		w.Upsert = true
+	}
 	var existing *ConnecEntity
 	if id != "" {
 		e, err := getConnecEntity(ctx, tx, w.GroupUID, w.Collection, id)
@@ -257,10 +268,10 @@ ORDER BY e.seq LIMIT 1`, group, x.Provider, x.Realm, x.ID).Scan(&id, &collection
 	return id, collection, nil
 }
 
-// ConnecExternalIDs returns the external ids of the entities of the group
-// with the given Connec! ids, by entity id, oldest first. Ids that name no
-// entity are absent from the map.
-func (s *Store) ConnecExternalIDs(ctx context.Context, group string, ids []string) (map[string][]ExternalID, error) {
+// ConnecKnownIDs returns, for each of the Connec! ids that names an entity
+// of the group (in any collection), its external ids, oldest first (an
+// empty slice when it has none). Ids that name no entity are absent.
+func (s *Store) ConnecKnownIDs(ctx context.Context, group string, ids []string) (map[string][]ExternalID, error) {
 	out := make(map[string][]ExternalID)
 	for len(ids) > 0 {
 		n := min(len(ids), 200)
@@ -271,24 +282,30 @@ func (s *Store) ConnecExternalIDs(ctx context.Context, group string, ids []strin
 			args = append(args, id)
 		}
 		rows, err := s.db.QueryContext(ctx, `
-SELECT entity_id, provider, realm, external_id FROM connec_external_ids
-WHERE group_uid = ? AND entity_id IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY seq`, args...)
+SELECT e.id, x.provider, x.realm, x.external_id FROM connec_entities e
+LEFT JOIN connec_external_ids x ON x.group_uid = e.group_uid AND x.collection = e.collection AND x.entity_id = e.id
+WHERE e.group_uid = ? AND e.id IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY x.seq`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("store: connec external ids: %w", err)
+			return nil, fmt.Errorf("store: connec known ids: %w", err)
 		}
 		for rows.Next() {
 			var id string
-			var x ExternalID
-			if err := rows.Scan(&id, &x.Provider, &x.Realm, &x.ID); err != nil {
+			var p, r, x sql.NullString
+			if err := rows.Scan(&id, &p, &r, &x); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("store: connec external ids: %w", err)
+				return nil, fmt.Errorf("store: connec known ids: %w", err)
 			}
-			out[id] = append(out[id], x)
+			if _, ok := out[id]; !ok {
+				out[id] = []ExternalID{}
+			}
+			if p.Valid {
+				out[id] = append(out[id], ExternalID{Provider: p.String, Realm: r.String, ID: x.String})
+			}
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("store: connec external ids: %w", err)
+			return nil, fmt.Errorf("store: connec known ids: %w", err)
 		}
 	}
 	return out, nil

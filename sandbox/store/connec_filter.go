@@ -38,7 +38,7 @@ func (e *FilterError) Error() string {
 //	status ne 'ARCHIVED' and (address.billing.city eq 'Paris' or updated_at gt '2016-10-04T00:36:23Z')
 //
 // Operators are eq, ne, gt, ge, lt and le; literals are single-quoted
-// strings ('' escapes a quote), numbers, true, false, null and dates (quoted
+// strings (a doubled quote stands for one), numbers, true, false, null and dates (quoted
 // or bare ISO 8601, or datetime'…'). A quoted literal that is a date
 // compares as an instant, so '2016-10-04T02:00:00+02:00' equals a stored
 // "2016-10-04T00:00:00Z". Fields are paths of identifiers separated by "."
@@ -254,7 +254,7 @@ func tokenize(s string) ([]token, error) {
 	return append(toks, token{kind: tokEnd, pos: len(s)}), nil
 }
 
-// scanString reads the quoted string starting at s[start] == '\''; a doubled
+// scanString reads the quoted string that starts at s[start]; a doubled
 // quote stands for one quote.
 func scanString(s string, start int) (text string, next int, err error) {
 	var b strings.Builder

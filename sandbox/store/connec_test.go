@@ -105,8 +105,8 @@ func TestWriteConnecEntity(t *testing.T) {
 	if err != nil || id != e.ID || coll != "people" {
 		t.Errorf("resolve: %s %s %v", id, coll, err)
 	}
-	xs, err := s.ConnecExternalIDs(ctx, "cld-1", []string{e.ID, other.ID, "nope"})
-	if err != nil || len(xs[e.ID]) != 1 || len(xs[other.ID]) != 0 {
+	xs, err := s.ConnecKnownIDs(ctx, "cld-1", []string{e.ID, other.ID, "nope"})
+	if _, nope := xs["nope"]; err != nil || len(xs[e.ID]) != 1 || xs[other.ID] == nil || len(xs[other.ID]) != 0 || nope {
 		t.Errorf("external ids: %v %v", xs, err)
 	}
 	if err := s.DeleteConnecEntity(ctx, "cld-1", "people", e.ID); err != nil {
