@@ -72,7 +72,8 @@ func (e *connecEnv) call(t testing.TB, method, path, body string, hdr http.Heade
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +332,7 @@ func TestConnecListPagination(t *testing.T) {
 			t.Fatalf("GET %s: %d %s", next, status, body)
 		}
 		var page struct {
-			Organizations []map[string]any        `json:"organizations"`
+			Organizations []map[string]any         `json:"organizations"`
 			Pagination    sandbox.ConnecPagination `json:"pagination"`
 		}
 		if err := json.Unmarshal([]byte(body), &page); err != nil {
