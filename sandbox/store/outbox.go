@@ -17,8 +17,12 @@ type ConnecChange struct {
 	Collection   string          // REST collection name, e.g. "organizations"
 	Entity       json.RawMessage // the entity in its REST (API) shape, after the change: a JSON object
 	OriginAppUID string          // app that made the change; "" for the sandbox admin
-	At           time.Time       // when the change happened (UTC)
+	At           time.Time       // when the change happened; the coalescing window of its notification starts here
 }
+
+// changeTimeLayout stores change times to the millisecond: the coalescing
+// window that starts there is shorter than a second.
+const changeTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // validate checks the fields RecordConnecChange stores.
 func (ch ConnecChange) validate() error {
@@ -49,7 +53,7 @@ func RecordConnecChange(ctx context.Context, tx *sql.Tx, ch ConnecChange) error 
 	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO connec_changes (group_uid, collection, entity, origin_app_uid, created_at)
-VALUES (?, ?, ?, ?, ?)`, ch.GroupUID, ch.Collection, compact.String(), ch.OriginAppUID, formatTime(ch.At))
+VALUES (?, ?, ?, ?, ?)`, ch.GroupUID, ch.Collection, compact.String(), ch.OriginAppUID, ch.At.UTC().Format(changeTimeLayout))
 	if err != nil {
 		return fmt.Errorf("store: record connec change: %w", err)
 	}

@@ -184,14 +184,15 @@ func (s *Store) FanOutChanges(ctx context.Context, now time.Time, window time.Du
 type pendingChange struct {
 	id                           int64
 	group, collection, originApp string
+	at                           string
 }
 
 func fanOutBatchTx(ctx context.Context, tx *sql.Tx, now time.Time, window time.Duration, maxChanges int) (int, error) {
 	changes, err := txQueryAll(ctx, tx, func(row scanner) (pendingChange, error) {
 		var c pendingChange
-		err := row.Scan(&c.id, &c.group, &c.collection, &c.originApp)
+		err := row.Scan(&c.id, &c.group, &c.collection, &c.originApp, &c.at)
 		return c, err
-	}, `SELECT id, group_uid, collection, origin_app_uid FROM connec_changes WHERE fanned_out = 0 ORDER BY id LIMIT ?`, fanOutBatch)
+	}, `SELECT id, group_uid, collection, origin_app_uid, created_at FROM connec_changes WHERE fanned_out = 0 ORDER BY id LIMIT ?`, fanOutBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -218,9 +219,16 @@ SELECT id FROM webhook_deliveries
 WHERE app_uid = ? AND group_uid = ? AND state = ? AND kind = ? AND change_count < ?
 ORDER BY id DESC LIMIT 1`, t.app, c.group, DeliveryCollecting, KindConnecNotification, maxChanges).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
+				// The window starts with the change, or now if the change
+				// claims to be from the future; an old change (logged
+				// before a restart) is due at once.
+				start := now
+				if at, perr := parseTime(c.at); perr == nil && at.Before(now) {
+					start = at
+				}
 				id, err = insertDelivery(ctx, tx, Delivery{
 					Kind: KindConnecNotification, AppUID: t.app, GroupUID: c.group,
-					Method: "POST", Path: t.path, State: DeliveryCollecting, NextAttemptAt: now.Add(window),
+					Method: "POST", Path: t.path, State: DeliveryCollecting, NextAttemptAt: start.Add(window),
 				}, now)
 			}
 			if err != nil {
@@ -317,7 +325,19 @@ WHERE dc.delivery_id = ? ORDER BY c.id`, rowID)
 		}
 		byCollection[c.collection] = append(list, entity)
 	}
-	return json.Marshal(byCollection)
+	return marshalVerbatim(byCollection)
+}
+
+// marshalVerbatim is json.Marshal without HTML escaping: the entities go out
+// with the characters the app stored.
+func marshalVerbatim(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // withGroupID returns entity with a "group_id" member (added if missing) and
@@ -337,8 +357,8 @@ func withGroupID(entity []byte, group string) (json.RawMessage, string) {
 	if _, ok := fields["group_id"]; ok {
 		return entity, id
 	}
-	fields["group_id"], _ = json.Marshal(group)
-	out, err := json.Marshal(fields)
+	fields["group_id"], _ = marshalVerbatim(group)
+	out, err := marshalVerbatim(fields)
 	if err != nil {
 		return entity, id
 	}
