@@ -29,13 +29,14 @@ func (s *Sandbox) webhookRoutes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/sandbox/v1/groups/{group_uid}/users/{uid}", s.jsonHandler(s.handleAPIRemoveMember))
 }
 
-// RemoveGroup deletes the group with its memberships, and enqueues in the
-// same transaction the account webhook DELETE {group_path} (":id" = the
+// RemoveGroup deletes the group with its memberships (Connec! changes of the
+// group logged before still reach the apps), and enqueues in the same
+// transaction the account webhook DELETE {group_path} (":id" = the
 // group uid) to every app that had access to it. It returns the ids of the
 // enqueued deliveries; an unknown group is an error wrapping
 // [store.ErrNotFound].
 func (s *Sandbox) RemoveGroup(ctx context.Context, groupUID string) ([]string, error) {
-	ds, err := s.store.RemoveGroup(ctx, groupUID, s.now())
+	ds, err := s.store.RemoveGroup(ctx, groupUID, s.now(), store.FanOut{Window: s.wh.cfg.CoalesceWindow, MaxChanges: maxChangesPerPayload})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("sandbox: unknown group %q: %w", groupUID, store.ErrNotFound)
 	}

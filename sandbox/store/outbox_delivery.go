@@ -501,15 +501,33 @@ WHERE d.delivery_id IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY a.delivery_id, 
 	return out, nil
 }
 
+// FanOut are the parameters of the fan-out of Connec! changes (see
+// [Store.FanOutChanges]).
+type FanOut struct {
+	Window     time.Duration // coalescing window of a notification
+	MaxChanges int           // changes per notification at most
+}
+
 // RemoveGroup deletes the group, its memberships and its apps' access to
 // it, and enqueues in the same transaction, for every app that had access,
-// the account webhook DELETE {group_path} (due at now). It returns the
-// enqueued deliveries, or [ErrNotFound] for an unknown group.
-func (s *Store) RemoveGroup(ctx context.Context, groupUID string, now time.Time) ([]Delivery, error) {
+// the account webhook DELETE {group_path} (due at now). Connec! changes
+// logged before are fanned out first (with fo), while the apps still have
+// access to the group. It returns the enqueued account webhooks, or
+// [ErrNotFound] for an unknown group.
+func (s *Store) RemoveGroup(ctx context.Context, groupUID string, now time.Time, fo FanOut) ([]Delivery, error) {
 	var out []Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := requireGroup(ctx, tx, groupUID); err != nil {
 			return err
+		}
+		for {
+			n, err := fanOutBatchTx(ctx, tx, now, fo.Window, max(fo.MaxChanges, 1))
+			if err != nil {
+				return err
+			}
+			if n < fanOutBatch {
+				break
+			}
 		}
 		var err error
 		out, err = enqueueAccountWebhooks(ctx, tx, groupUID, "", now)
