@@ -222,3 +222,14 @@ func decodeBody(t *testing.T, b []byte) map[string][]map[string]any {
 	}
 	return m
 }
+
+// readdMember puts usr-1 back into cld-2 (benchmark rounds remove it).
+func readdMember(tb testing.TB, dir string) error {
+	db, err := sql.Open(store.DriverName, filepath.Join(dir, "sandbox.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(tb.Context(), `INSERT INTO memberships (user_uid, group_uid, role) VALUES ('usr-1', 'cld-2', 'Member')`)
+	return err
+}
