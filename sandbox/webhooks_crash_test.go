@@ -125,13 +125,21 @@ func TestWebhooksSurviveSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	before := rc.requests()
-	rc.setRespond(nil) // phase 2: answer 200
 
-	// A new sandbox on the same data directory, an hour later.
+	// A new sandbox on the same data directory, an hour later; the apps now
+	// point at a receiver that answers (requests the child sent just before
+	// it died may still reach the first one).
 	later := time.Now().Add(time.Hour)
 	e := setup(t, sandbox.Config{DataDir: dir, Now: func() time.Time { return later }, Webhooks: sandbox.WebhookConfig{Manual: true}})
 	w := &whEnv{env: e}
+	rc2 := newReceiver(t, nil)
+	if err := e.sb.SetAppHost(t.Context(), "app-1", rc2.srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	db, _ := openDB(t, dir)
+	if _, err := db.ExecContext(t.Context(), `UPDATE apps SET host = ? WHERE uid = 'app-2'`, rc2.srv.URL); err != nil {
+		t.Fatal(err)
+	}
 	if n, err := e.sb.DeliverPending(t.Context()); err != nil || n != 6 {
 		t.Fatalf("after restart: %d attempts (%v), want 6", n, err)
 	}
@@ -144,7 +152,7 @@ func TestWebhooksSurviveSIGKILL(t *testing.T) {
 		ids = append(ids, d.ID)
 	}
 	slices.Sort(ids)
-	after := rc.requests()[len(before):]
+	after := rc2.requests()
 	var got, gotBodies []string
 	for _, r := range after {
 		got = append(got, r.ID)
@@ -155,6 +163,7 @@ func TestWebhooksSurviveSIGKILL(t *testing.T) {
 	if !slices.Equal(got, ids) || len(ids) != 6 {
 		t.Errorf("delivered ids %v, want every delivery once: %v", got, ids)
 	}
+	before := rc.requests()
 	for _, r := range before {
 		if !slices.Contains(ids, r.ID) {
 			t.Errorf("id %q attempted before the crash is not among the deliveries (ids changed)", r.ID)
