@@ -171,6 +171,9 @@ func (v *verifier) readSignature(sig *etree.Element, id string) (*signature, err
 	default:
 		return nil, bad("transforms must be enveloped-signature, then one canonicalization")
 	}
+	// A same-document reference "#id" selects the element without its
+	// comments (XML-DSig §4.4.3.3), whatever the canonicalization says.
+	s.refC14N.comments = false
 	var ok bool
 	if s.digestHash, ok = digestMethod(rk[1].SelectAttrValue("Algorithm", "")); !ok {
 		return nil, bad("digest method %q is not accepted", truncate(rk[1].SelectAttrValue("Algorithm", ""), 100))
