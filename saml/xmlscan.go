@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 )
@@ -245,13 +247,21 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 // checkName refuses names that encoding/xml would not read back the same
 // after writing them, and names that Namespaces in XML forbids.
 func checkName(n xml.Name, attr bool) error {
-	if n.Local == "" || strings.IndexByte(n.Local, ':') >= 0 || strings.IndexByte(n.Space, ':') >= 0 {
+	if n.Local == "" || strings.IndexByte(n.Local, ':') >= 0 || strings.IndexByte(n.Space, ':') >= 0 || !ncNameStart(n.Local) || (n.Space != "" && !ncNameStart(n.Space)) {
 		return refuse(ReasonMalformed, "name %q is not a namespace-qualified XML name", truncate(rawName(n), 80))
 	}
 	if !attr && (n.Space == "xmlns" || (n.Space == "" && n.Local == "xmlns")) {
 		return refuse(ReasonMalformed, "element name %q uses the reserved prefix xmlns", truncate(rawName(n), 80))
 	}
 	return nil
+}
+
+// ncNameStart reports whether s starts like an NCName: a letter or "_".
+// (encoding/xml reads "a:0" as prefix a, local part 0, and cannot write it
+// back.)
+func ncNameStart(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r == '_' || unicode.IsLetter(r)
 }
 
 // checkDeclaration refuses xmlns:prefix="uri" declarations that Namespaces
