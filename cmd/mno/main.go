@@ -2,6 +2,7 @@
 //
 //	mno demo      start the sandbox and the demo app, wired together
 //	mno sandbox   start the sandbox only, and print the dev-platform settings
+//	mno saml      verify or decode SAML messages offline
 //	mno version   print the SDK version
 //
 // Run "mno <command> -h" for the flags of a command.
@@ -28,8 +29,14 @@ func main() {
 	err := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
 	stop()
 	var usage *usageError
+	var exit *exitError
 	switch {
 	case err == nil:
+	case errors.As(err, &exit):
+		if exit.err != nil {
+			fmt.Fprintln(os.Stderr, "mno:", exit.err)
+		}
+		os.Exit(exit.code)
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(2)
 	case errors.As(err, &usage):
@@ -47,6 +54,7 @@ const usageText = `usage: mno <command> [flags]
 commands:
   demo      start the sandbox and the demo app, wired together
   sandbox   start the sandbox only, and print the dev-platform settings
+  saml      verify or decode SAML messages offline (mno saml -h)
   version   print the SDK version
 `
 
@@ -55,6 +63,8 @@ type Main struct {
 	// Stdout receives the program's normal output; Stderr receives flag
 	// errors and logs.
 	Stdout, Stderr io.Writer
+	// Stdin is read by commands that take input ("-"); nil means os.Stdin.
+	Stdin io.Reader
 }
 
 // NewMain returns a Main writing to the given streams.
@@ -75,6 +85,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runDemo(ctx, args[1:])
 	case "sandbox":
 		return m.runSandbox(ctx, args[1:])
+	case "saml":
+		return m.runSAML(ctx, args[1:])
 	case "version":
 		return m.runVersion()
 	case "-h", "-help", "--help", "help":
