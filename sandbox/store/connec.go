@@ -381,7 +381,7 @@ WHERE group_uid = ? AND collection = ? AND entity_id = ? ORDER BY seq`, group, c
 // DeleteConnecEntity removes an entity and its external ids, or returns
 // [ErrNotFound].
 func (s *Store) DeleteConnecEntity(ctx context.Context, group, collection, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM connec_entities WHERE group_uid = ? AND collection = ? AND id = ?`, group, collection, id)
+	res, err := s.exec(ctx, `DELETE FROM connec_entities WHERE group_uid = ? AND collection = ? AND id = ?`, group, collection, id)
 	if err != nil {
 		return fmt.Errorf("store: delete connec entity: %w", err)
 	}

@@ -406,7 +406,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, rowID, attempts, toMS(a.StartedAt), a.Duration
 // ReleaseLease gives back a claimed delivery without recording an attempt
 // (the attempt was cancelled), so that it is due again at once.
 func (s *Store) ReleaseLease(ctx context.Context, id string) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_until = 0 WHERE delivery_id = ?`, id); err != nil {
+	if _, err := s.exec(ctx, `UPDATE webhook_deliveries SET lease_until = 0 WHERE delivery_id = ?`, id); err != nil {
 		return fmt.Errorf("store: release lease: %w", err)
 	}
 	return nil
@@ -417,7 +417,7 @@ func (s *Store) ReleaseLease(ctx context.Context, id string) error {
 // other process is delivering, and the leases left are those of a process
 // that died in the middle of its attempts.
 func (s *Store) ReleaseAllLeases(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_until = 0 WHERE lease_until <> 0`)
+	res, err := s.exec(ctx, `UPDATE webhook_deliveries SET lease_until = 0 WHERE lease_until <> 0`)
 	if err != nil {
 		return 0, fmt.Errorf("store: release leases: %w", err)
 	}
@@ -430,7 +430,7 @@ func (s *Store) ReleaseAllLeases(ctx context.Context) (int64, error) {
 // body stay the same, so a receiver that did process it can drop the
 // repeat. It returns [ErrNotFound] for an unknown delivery.
 func (s *Store) Redeliver(ctx context.Context, id string, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, `
+	res, err := s.exec(ctx, `
 UPDATE webhook_deliveries
 SET state = CASE state WHEN ? THEN state ELSE ? END, failures = 0, next_attempt_at = ?, updated_at = ?
 WHERE delivery_id = ?`, DeliveryCollecting, DeliveryPending, toMS(now), toMS(now), id)

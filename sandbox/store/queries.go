@@ -63,7 +63,7 @@ func (s *Store) Apps(ctx context.Context) ([]App, error) {
 // SetAppHost sets both the host and the SSO IdM host of an app. The caller
 // validates the URL. It returns [ErrNotFound] for an unknown app.
 func (s *Store) SetAppHost(ctx context.Context, uid, host string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE apps SET host = ?, sso_idm = ? WHERE uid = ?`, host, host, uid)
+	res, err := s.exec(ctx, `UPDATE apps SET host = ?, sso_idm = ? WHERE uid = ?`, host, host, uid)
 	if err != nil {
 		return fmt.Errorf("store: set app host: %w", err)
 	}
@@ -130,7 +130,7 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 // SetSSOSession replaces the SSO session token of a user. It returns
 // [ErrNotFound] for an unknown user.
 func (s *Store) SetSSOSession(ctx context.Context, userUID, token string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET sso_session = ? WHERE uid = ?`, token, userUID)
+	res, err := s.exec(ctx, `UPDATE users SET sso_session = ? WHERE uid = ?`, token, userUID)
 	if err != nil {
 		return fmt.Errorf("store: set sso session: %w", err)
 	}
