@@ -85,8 +85,11 @@ type DeliveryFilter struct {
 
 // Input bounds of the outbox.
 const (
-	maxAttemptText   = 2 << 10 // response excerpt and error of an attempt
-	fanOutBatch      = 500
+	maxAttemptText = 2 << 10 // response excerpt and error of an attempt
+	// fanOutBatch is how many changes one fan-out transaction takes: it
+	// holds the write lock, so a smaller batch lets Connec! writes in
+	// between (500 kept writers waiting tens of milliseconds).
+	fanOutBatch      = 64
 	maxDeliveryLimit = 1000
 )
 
@@ -193,31 +196,39 @@ func fanOutBatchTx(ctx context.Context, tx *sql.Tx, now time.Time, window time.D
 		err := row.Scan(&c.id, &c.group, &c.collection, &c.originApp, &c.at)
 		return c, err
 	}, `SELECT id, group_uid, collection, origin_app_uid, created_at FROM connec_changes WHERE fanned_out = 0 ORDER BY id LIMIT ?`, fanOutBatch)
+	if err != nil || len(changes) == 0 {
+		return 0, err
+	}
+	// The statements run once or more per change: prepared once per batch
+	// (parsing them was most of the fan-out's time).
+	st, err := prepareFanOut(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
+	defer st.close()
 	type target struct{ app, path string }
 	for _, c := range changes {
-		targets, err := txQueryAll(ctx, tx, func(row scanner) (target, error) {
+		rows, err := st.targets.QueryContext(ctx, c.group, c.collection, c.originApp)
+		if err != nil {
+			return 0, err
+		}
+		var targets []target
+		for rows.Next() {
 			var t target
-			err := row.Scan(&t.app, &t.path)
-			return t, err
-		}, `
-SELECT a.uid, a.connec_notification_path
-FROM app_connec_subscriptions s
-JOIN group_apps ga ON ga.app_uid = s.app_uid AND ga.group_uid = ?
-JOIN apps a ON a.uid = s.app_uid
-WHERE s.collection = ? AND s.app_uid <> ? AND a.connec_notification_path <> ''
-ORDER BY a.uid`, c.group, c.collection, c.originApp)
+			if err := rows.Scan(&t.app, &t.path); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			targets = append(targets, t)
+		}
+		err = rows.Err()
+		rows.Close()
 		if err != nil {
 			return 0, err
 		}
 		for _, t := range targets {
 			var id int64
-			err := tx.QueryRowContext(ctx, `
-SELECT id FROM webhook_deliveries
-WHERE app_uid = ? AND group_uid = ? AND state = ? AND kind = ? AND change_count < ?
-ORDER BY id DESC LIMIT 1`, t.app, c.group, DeliveryCollecting, KindConnecNotification, maxChanges).Scan(&id)
+			err := st.collecting.QueryRowContext(ctx, t.app, c.group, DeliveryCollecting, KindConnecNotification, maxChanges).Scan(&id)
 			if errors.Is(err, sql.ErrNoRows) {
 				// The window starts with the change, or now if the change
 				// claims to be from the future; an old change (logged
@@ -234,18 +245,62 @@ ORDER BY id DESC LIMIT 1`, t.app, c.group, DeliveryCollecting, KindConnecNotific
 			if err != nil {
 				return 0, err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO webhook_delivery_changes (delivery_id, change_id) VALUES (?, ?)`, id, c.id); err != nil {
+			if _, err := st.link.ExecContext(ctx, id, c.id); err != nil {
 				return 0, err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET change_count = change_count + 1, updated_at = ? WHERE id = ?`, toMS(now), id); err != nil {
+			if _, err := st.count.ExecContext(ctx, toMS(now), id); err != nil {
 				return 0, err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE connec_changes SET fanned_out = 1 WHERE id = ?`, c.id); err != nil {
+		if _, err := st.done.ExecContext(ctx, c.id); err != nil {
 			return 0, err
 		}
 	}
 	return len(changes), nil
+}
+
+// fanOutStmts are the per-change statements of a fan-out batch.
+type fanOutStmts struct {
+	targets, collecting, link, count, done *sql.Stmt
+}
+
+func prepareFanOut(ctx context.Context, tx *sql.Tx) (*fanOutStmts, error) {
+	st := &fanOutStmts{}
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&st.targets, `
+SELECT a.uid, a.connec_notification_path
+FROM app_connec_subscriptions s
+JOIN group_apps ga ON ga.app_uid = s.app_uid AND ga.group_uid = ?
+JOIN apps a ON a.uid = s.app_uid
+WHERE s.collection = ? AND s.app_uid <> ? AND a.connec_notification_path <> ''
+ORDER BY a.uid`},
+		{&st.collecting, `
+SELECT id FROM webhook_deliveries
+WHERE app_uid = ? AND group_uid = ? AND state = ? AND kind = ? AND change_count < ?
+ORDER BY id DESC LIMIT 1`},
+		{&st.link, `INSERT OR IGNORE INTO webhook_delivery_changes (delivery_id, change_id) VALUES (?, ?)`},
+		{&st.count, `UPDATE webhook_deliveries SET change_count = change_count + 1, updated_at = ? WHERE id = ?`},
+		{&st.done, `UPDATE connec_changes SET fanned_out = 1 WHERE id = ?`},
+	} {
+		stmt, err := tx.PrepareContext(ctx, p.query)
+		if err != nil {
+			st.close()
+			return nil, err
+		}
+		*p.dst = stmt
+	}
+	return st, nil
+}
+
+func (st *fanOutStmts) close() {
+	for _, s := range []*sql.Stmt{st.targets, st.collecting, st.link, st.count, st.done} {
+		if s != nil {
+			_ = s.Close()
+		}
+	}
 }
 
 // ClaimDeliveries leases up to limit deliveries that are due at now (pending,
