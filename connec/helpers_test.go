@@ -324,7 +324,7 @@ func (f *fakeConnec) report(w http.ResponseWriter, r *http.Request, group, name 
 }
 
 // filter applies a $filter of "field eq|ne 'literal'" terms joined with
-// " and ", reading OData string literals ('' is one quote) properly: a
+// " and ", reading OData string literals (” is one quote) properly: a
 // literal may itself contain " and ".
 func filter(recs []map[string]any, expr string) ([]map[string]any, error) {
 	if expr == "" {
