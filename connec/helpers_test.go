@@ -2,9 +2,10 @@ package connec_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
+		"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
@@ -395,7 +396,7 @@ func readLiteral(s string) (string, int, error) {
 // self-signed IdP certificate.
 func testMarketplace(t testing.TB, name, apiID, apiKey string) *maestrano.Marketplace {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
