@@ -142,6 +142,9 @@ func decodeRecords[T any](raw json.RawMessage) ([]T, error) {
 	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
 		return nil, errors.New("not an array of records")
 	}
+	if len(items) == 0 {
+		return nil, nil
+	}
 	out := make([]T, 0, len(items))
 	for i, it := range items {
 		if len(it) == 0 || it[0] != '{' {

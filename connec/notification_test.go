@@ -285,12 +285,21 @@ func TestNewNotificationHandlerChecks(t *testing.T) {
 	reg := testRegistry(t)
 	cb := func(context.Context, *connec.Notification) error { return nil }
 	for name, fn := range map[string]func() error{
-		"nil registry":   func() error { _, err := connec.NewNotificationHandler(nil, cb); return err },
-		"nil callback":   func() error { _, err := connec.NewNotificationHandler(reg, nil); return err },
-		"unknown market": func() error { _, err := connec.NewNotificationHandler(reg, cb, connec.WithMarketplace("x")); return err },
-		"nil store":      func() error { _, err := connec.NewNotificationHandler(reg, cb, connec.WithDeliveryStore(nil)); return err },
-		"zero ttl":       func() error { _, err := connec.NewNotificationHandler(reg, cb, connec.WithDeliveryTTL(0)); return err },
-		"zero max":       func() error { _, err := connec.NewNotificationHandler(reg, cb, connec.WithMaxNotificationBytes(0)); return err },
+		"nil registry": func() error { _, err := connec.NewNotificationHandler(nil, cb); return err },
+		"nil callback": func() error { _, err := connec.NewNotificationHandler(reg, nil); return err },
+		"unknown market": func() error {
+			_, err := connec.NewNotificationHandler(reg, cb, connec.WithMarketplace("x"))
+			return err
+		},
+		"nil store": func() error {
+			_, err := connec.NewNotificationHandler(reg, cb, connec.WithDeliveryStore(nil))
+			return err
+		},
+		"zero ttl": func() error { _, err := connec.NewNotificationHandler(reg, cb, connec.WithDeliveryTTL(0)); return err },
+		"zero max": func() error {
+			_, err := connec.NewNotificationHandler(reg, cb, connec.WithMaxNotificationBytes(0))
+			return err
+		},
 	} {
 		if fn() == nil {
 			t.Errorf("%s: no error", name)
