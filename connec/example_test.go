@@ -13,8 +13,8 @@ import (
 
 	"github.com/maestrano-go/maestrano"
 	"github.com/maestrano-go/maestrano/connec"
-	"github.com/maestrano-go/maestrano/sandbox"
 	"github.com/maestrano-go/maestrano/saml"
+	"github.com/maestrano-go/maestrano/sandbox"
 )
 
 // Example_listAllInvoices walks every unpaid invoice of a group, page by
