@@ -318,11 +318,12 @@ func (c *Client) call(ctx context.Context, req transport.Request) (*transport.Re
 }
 
 // Do sends a request to any Connec! path and returns the raw body of a 2xx
-// answer. path is relative to the group ("updates/1700000000000",
-// "json_schema/..." is not group-scoped: use a leading "/" for a path
-// relative to connec.host, e.g. "/api/v2/json_schema/people"). body, when
-// not nil, is encoded as JSON. It is the escape hatch for endpoints this
-// package does not wrap.
+// answer; it is the escape hatch for endpoints this package does not wrap.
+// A relative path is taken from the group's base, e.g.
+// "updates/1700000000000" for {base}/{group_id}/updates/1700000000000; a
+// path with a leading "/" is taken from connec.host, e.g.
+// "/api/v2/json_schema/people". body, when not nil, is encoded as JSON.
+// Only GET, PUT and DELETE are retried after an unknown outcome.
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body any) (json.RawMessage, error) {
 	var p string
 	if strings.HasPrefix(path, "/") {
