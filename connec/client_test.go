@@ -222,8 +222,19 @@ func TestExternalIDs(t *testing.T) {
 func TestCompanyAndReport(t *testing.T) {
 	t.Parallel()
 	f := newFakeConnec(t)
-	f.seed("company", map[string]any{"id": "", "name": "Acme"})
+	f.seed("company", map[string]any{"id": "co-1", "name": "Acme", "abn": "12 345"})
 	c := f.client(t)
+	co, err := c.Company(t.Context())
+	if err != nil || co.Name != "Acme" || string(co.Extra["abn"]) != `"12 345"` {
+		t.Fatalf("company = %+v, %v", co, err)
+	}
+	co, err = c.UpdateCompany(t.Context(), connec.Company{Timezone: "Australia/Sydney"})
+	if err != nil || co.Name != "Acme" || co.Timezone != "Australia/Sydney" {
+		t.Fatalf("updated company = %+v, %v", co, err)
+	}
+	if r, body := f.request(1); r.Method != http.MethodPut || r.URL.Path != "/api/v2/cld-1/company" || body != `{"company":{"timezone":"Australia/Sydney"}}` {
+		t.Errorf("update: %s %s %s", r.Method, r.URL.Path, body)
+	}
 	rep, err := c.Report(t.Context(), "accounts_summary", connec.ReportParams{
 		From: time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2015, 12, 31, 23, 0, 0, 0, time.UTC), Period: connec.PeriodMonthly,
 	})
@@ -234,7 +245,7 @@ func TestCompanyAndReport(t *testing.T) {
 	if err := json.Unmarshal(rep, &v); err != nil || v.From != "2015-01-01" || v.To != "2015-12-31" || v.Period != "MONTHLY" {
 		t.Fatalf("report = %s, %v", rep, err)
 	}
-	r, _ := f.request(0)
+	r, _ := f.request(2)
 	if r.URL.Path != "/api/reports/cld-1/accounts_summary" {
 		t.Errorf("report path = %s", r.URL.Path)
 	}

@@ -183,6 +183,21 @@ func (f *fakeConnec) resource(method, collection, id string, q url.Values, body 
 		}
 		return doc[collection], true
 	}
+	if collection == "company" { // the singular resource
+		if len(recs) == 0 || id != "" {
+			return 404, errorsBody(404, "Resource not found")
+		}
+		if method == http.MethodPut {
+			e, ok := entity()
+			if !ok {
+				return 400, errorsBody(400, "Unknown Resource")
+			}
+			for k, v := range e {
+				recs[0][k] = v
+			}
+		}
+		return 200, map[string]any{collection: recs[0]}
+	}
 	switch {
 	case method == http.MethodGet && id == "":
 		matches, err := filter(recs, q.Get("$filter"))

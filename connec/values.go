@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ProviderConnec is the provider of the Connec! id in an external-ids array.
@@ -193,21 +194,110 @@ func decodeKeeping(b []byte, fields any, extra *Extra, known map[string]bool) er
 	if err := json.Unmarshal(b, fields); err != nil {
 		return err
 	}
-	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err != nil {
-		return err
-	}
 	*extra = nil
-	for k, v := range all {
+	// b is valid JSON now; a null leaves no members.
+	return eachMember(b, func(k string, v []byte) error {
 		if known[k] && !emptyLiteral(v) {
-			continue
+			return nil
 		}
 		if *extra == nil {
 			*extra = Extra{}
 		}
-		(*extra)[k] = v
+		(*extra)[k] = bytes.Clone(v)
+		return nil
+	})
+}
+
+// eachMember calls fn with the name and raw value of each member of the
+// JSON object b, which must be valid JSON (an object or null). It reads
+// the top level only, without allocating for the values.
+func eachMember(b []byte, fn func(key string, val []byte) error) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil // null: nothing to keep
 	}
-	return nil
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] == '}' {
+			return nil
+		}
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+		end := skipString(b, i)
+		rawKey := b[i:end]
+		var key string
+		if bytes.IndexByte(rawKey, '\\') >= 0 || !utf8.Valid(rawKey) {
+			if err := json.Unmarshal(rawKey, &key); err != nil {
+				return err
+			}
+		} else {
+			key = string(rawKey[1 : len(rawKey)-1])
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // the colon
+		vend := skipValue(b, i)
+		if err := fn(key, b[i:vend]); err != nil {
+			return err
+		}
+		i = vend
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at b[i] ('"').
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; c {
+		case '"':
+			i = skipString(b, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of the enclosing object, after a scalar
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		case ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
 }
 
 // encodeKeeping encodes fields and adds the extra members.
