@@ -253,7 +253,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusBadRequest, "query string too large")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r.URL.Path))
 	// Clients build the developer-platform URL by concatenation and may
 	// produce "//"; collapse it here rather than let the mux redirect.
 	if strings.Contains(r.URL.Path, "//") {
