@@ -4,13 +4,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/maestrano-go/maestrano"
 	"github.com/maestrano-go/maestrano/connec"
+	"github.com/maestrano-go/maestrano/saml"
 	"github.com/maestrano-go/maestrano/sandbox"
+	"github.com/maestrano-go/maestrano/sandbox/store"
 )
 
 // sandboxMarketplace mounts the platform sandbox in-process and returns
@@ -276,5 +282,109 @@ func TestSandboxAuth(t *testing.T) {
 		if !errors.Is(err, connec.ErrUnauthorized) || !errors.As(err, &apiErr) || len(apiErr.Errors) == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// testClock is a settable clock shared with the sandbox.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// TestSandboxNotifications runs the whole path: an entity written on the
+// platform (the sandbox admin page) becomes a Connec! notification that the
+// sandbox's webhook worker posts to the app's handler; a redelivery of the
+// same delivery is dropped by the delivery store.
+func TestSandboxNotifications(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	clock := &testClock{now: time.Now().UTC()}
+	dir := t.TempDir()
+	srv := httptest.NewUnstartedServer(nil)
+	sb, err := sandbox.Open(ctx, sandbox.Config{DataDir: dir, BaseURL: "http://" + srv.Listener.Addr().String(),
+		Now: clock.Now, Webhooks: sandbox.WebhookConfig{Manual: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	srv.Config.Handler = sb
+	srv.Start()
+	t.Cleanup(srv.Close)
+	creds := sb.DevPlatform()
+	reg, err := maestrano.AutoConfigure(ctx, maestrano.DevPlatform{Host: creds.Host, EnvKey: creds.EnvKey, EnvSecret: maestrano.Secret(creds.EnvSecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The app: its notification handler on its own server.
+	rec := &recorder{}
+	h, err := connec.NewNotificationHandler(reg, rec.callback, connec.WithDeliveryStore(saml.NewMemoryReplayCache(0, clock.Now)), connec.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	if err := h.Mount(mux); err != nil {
+		t.Fatal(err)
+	}
+	app := httptest.NewServer(mux)
+	t.Cleanup(app.Close)
+	if err := sb.SetAppHost(ctx, sandbox.DemoAppUID, app.URL); err != nil {
+		t.Fatal(err)
+	}
+	// Fixture: the app subscribes to organizations (the sandbox has no API
+	// for subscriptions; its own tests set them in its database too).
+	st, err := store.Open(ctx, filepath.Join(dir, "sandbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.SetAppSubscriptions(ctx, sandbox.DemoAppUID, []string{"organizations", "people"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The app's own write is not sent back to it; the platform's is.
+	mp, _ := reg.Get(sandbox.DefaultMarketplace)
+	if _, err := sandboxClient(t, mp, "cld-1").People().Create(ctx, connec.Person{FirstName: "Own"}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.PostForm(srv.URL+"/admin/connec", url.Values{
+		"group": {"cld-1"}, "collection": {"organizations"}, "json": {`{"name":"Platform Corp","is_customer":true,"custom":{"a":1}}`},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		t.Fatalf("admin write: %s", resp.Status)
+	}
+	clock.Advance(sandbox.DefaultCoalesceWindow + time.Second)
+	if n, err := sb.DeliverPending(ctx); err != nil || n != 1 {
+		t.Fatalf("DeliverPending = %d, %v; want one attempt", n, err)
+	}
+	if rec.count() != 1 {
+		t.Fatalf("callback ran %d times", rec.count())
+	}
+	n := rec.got[0]
+	if n.Marketplace != sandbox.DefaultMarketplace || n.DeliveryID == "" || len(n.Organizations) != 1 || len(n.People) != 0 {
+		t.Fatalf("notification = %+v", n)
+	}
+	org := n.Organizations[0]
+	if org.Name != "Platform Corp" || org.GroupID != "cld-1" || org.ID.Connec() == "" || org.IsCustomer == nil || string(org.Extra["custom"]) != `{"a":1}` {
+		t.Errorf("organization = %+v", org)
+	}
+
+	// A redelivery keeps its id: the handler answers 200 and drops it.
+	if err := sb.Redeliver(ctx, n.DeliveryID); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := sb.DeliverPending(ctx); err != nil || k != 1 {
+		t.Fatalf("redelivery: %d attempts, %v", k, err)
+	}
+	if rec.count() != 1 {
+		t.Errorf("redelivery reached the callback: %d calls", rec.count())
 	}
 }
