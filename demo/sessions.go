@@ -24,6 +24,9 @@ const (
 // session is a logged-in browser.
 type session struct {
 	identity *sso.Identity
+	// csrf is the synchronizer token every state-changing form of the
+	// session carries.
+	csrf string
 }
 
 // login is a browser on its way through the IdP: the AuthnRequest IDs it
