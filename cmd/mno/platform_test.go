@@ -65,4 +65,3 @@ func (r result) want(t *testing.T, code int, stdoutHas ...string) {
 		}
 	}
 }
-
