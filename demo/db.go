@@ -417,3 +417,12 @@ func (d *db) entities(ctx context.Context, marketplace, groupUID string) ([]loca
 	}
 	return out, rows.Err()
 }
+
+// groupName returns the group's local name, or its uid when unknown.
+func (d *db) groupName(ctx context.Context, marketplace, uid string) string {
+	var name string
+	if err := d.sql.QueryRowContext(ctx, `SELECT name FROM groups WHERE marketplace = ? AND uid = ?`, marketplace, uid).Scan(&name); err != nil {
+		return uid
+	}
+	return name
+}

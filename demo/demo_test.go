@@ -211,10 +211,10 @@ func TestBadConsumeRequests(t *testing.T) {
 		status  int
 		wantMsg string
 	}{
-		{"missing", "", http.StatusBadRequest, "The request carries no SAMLResponse."},
+		{"missing", "", http.StatusBadRequest, "the request carries no SAMLResponse"},
 		{"not base64", "%%%", http.StatusUnauthorized, "saml: response refused: malformed: SAMLResponse is not base64"},
 		{"not xml", base64.StdEncoding.EncodeToString([]byte("hello")), http.StatusUnauthorized, "saml: response refused: malformed"},
-		{"too large", strings.Repeat("A", 3<<20), http.StatusRequestEntityTooLarge, "The login form is too large or malformed."},
+		{"too large", strings.Repeat("A", 3<<20), http.StatusRequestEntityTooLarge, "The login form is too large."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

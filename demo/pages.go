@@ -6,8 +6,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-
-	"github.com/maestrano-go/maestrano/sso"
 )
 
 //go:embed templates/*.html
@@ -63,8 +61,7 @@ type errorPage struct {
 }
 
 type dashboardPage struct {
-	Identity *sso.Identity
-	User     *localUser
+	User *localUser
 }
 
 type eventsPage struct {
@@ -76,7 +73,7 @@ type eventsPage struct {
 func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name string, req *request, data any) {
 	v := view{Title: pageTitles[name], Page: name, Data: data}
 	if req != nil {
-		v.User, v.CSRF = req.user, req.session.csrf
+		v.User, v.CSRF = req.user, req.csrf
 	}
 	if e, ok := data.(errorPage); ok {
 		v.Title = e.Title
