@@ -88,6 +88,7 @@ func TestBrowserDashboard(t *testing.T) {
 	); err != nil {
 		t.Fatalf("events page: %v", err)
 	}
+	screenshot(t, ctx, "events")
 }
 
 // TestBrowserSessionRotation: the sandbox admin rotates the user's SSO
