@@ -6,7 +6,6 @@ require (
 	github.com/beevik/etree v1.8.1
 	github.com/chromedp/chromedp v0.23.1
 	github.com/mattermost/xml-roundtrip-validator v0.1.0
-	github.com/russellhaering/gosaml2 v0.12.0
 	github.com/russellhaering/goxmldsig v1.6.1
 	golang.org/x/term v0.48.0
 	modernc.org/sqlite v1.62.0

@@ -312,12 +312,6 @@ func TestParseResponse_SignatureShape(t *testing.T) {
 			trs := findDeep(si, "Transforms")
 			trs.RemoveChild(trs.ChildElements()[0])
 		})}},
-		{name: "exclusive c14n WithComments transform", want: ReasonSignature, control: true, mods: []mod{editSignedInfo(t, func(si *etree.Element) {
-			findDeep(si, "Transforms").ChildElements()[1].CreateAttr("Algorithm", string(dsig.CanonicalXML10ExclusiveWithCommentsAlgorithmId))
-		})}},
-		{name: "exclusive c14n WithComments CanonicalizationMethod", want: ReasonSignature, control: true, mods: []mod{editSignedInfo(t, func(si *etree.Element) {
-			firstChild(si, "CanonicalizationMethod").CreateAttr("Algorithm", string(dsig.CanonicalXML10ExclusiveWithCommentsAlgorithmId))
-		})}},
 		{name: "inclusive c14n 1.1 transform", want: ReasonSignature, mods: []mod{editSignedInfo(t, func(si *etree.Element) {
 			findDeep(si, "Transforms").ChildElements()[1].CreateAttr("Algorithm", string(dsig.CanonicalXML11AlgorithmId))
 		})}},

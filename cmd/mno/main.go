@@ -3,6 +3,7 @@
 //	mno demo      start the sandbox and the demo app, wired together
 //	mno sandbox   start the sandbox only, and print the dev-platform settings
 //	mno config    show what the developer platform returns (secrets masked)
+//	mno saml      verify or decode SAML messages offline
 //	mno version   print the SDK version
 //
 // Run "mno <command> -h" for the flags of a command.
@@ -41,9 +42,15 @@ func report(w io.Writer, err error) int {
 		usage   *usageError
 		command *commandError
 	)
+	var exit *exitError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &exit):
+		if exit.err != nil {
+			fmt.Fprintln(w, "mno:", exit.err)
+		}
+		return exit.code
 	case errors.Is(err, flag.ErrHelp):
 		return 2
 	case errors.As(err, &command):
@@ -65,6 +72,7 @@ commands:
   demo      start the sandbox and the demo app, wired together
   sandbox   start the sandbox only, and print the dev-platform settings
   config    show what the developer platform returns (secrets masked)
+  saml      verify or decode SAML messages offline (mno saml -h)
   version   print the SDK version
 
 Run "mno <command> --help" for the flags and examples of a command.
@@ -81,6 +89,8 @@ type Main struct {
 	HTTPClient *http.Client
 	// StderrIsTerminal says whether progress may be drawn on Stderr.
 	StderrIsTerminal bool
+	// Stdin is read by commands that take input ("-"); nil means os.Stdin.
+	Stdin io.Reader
 }
 
 // NewMain returns a Main writing to the given streams.
@@ -122,6 +132,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.runDemo(ctx, args[1:])
 	case "sandbox":
 		return m.runSandbox(ctx, args[1:])
+	case "saml":
+		return m.runSAML(ctx, args[1:])
 	case "version":
 		return m.runVersion()
 	case "config":
