@@ -108,7 +108,7 @@ type Sandbox struct {
 	mux            *http.ServeMux
 	seeded         bool                // Open seeded the database
 	envs           []store.Environment // fixed after seeding
-	lock           *dirLock // exclusive hold on DataDir until Close
+	lock           *dirLock            // exclusive hold on DataDir until Close
 	closeOnce      sync.Once
 	closeErr       error
 }
