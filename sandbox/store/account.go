@@ -362,10 +362,25 @@ WHERE EXISTS (SELECT 1 FROM memberships m JOIN group_apps ga ON ga.group_uid = m
 ORDER BY length(u.uid), u.uid`, appUID, groupUID, groupUID)
 }
 
-// prefixed qualifies each column of a column list with p (e.g. "g."),
-// leaving expressions such as COALESCE(x, ”) qualified inside.
+// prefixed qualifies each column of a column list with p (e.g. "g."); an
+// expression such as COALESCE(x, '') has its first argument qualified.
 func prefixed(p, cols string) string {
-	parts := strings.Split(cols, ",")
+	var parts []string
+	depth, start := 0, 0
+	for i, c := range cols {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				parts = append(parts, cols[start:i])
+				start = i + 1
+			}
+		}
+	}
+	parts = append(parts, cols[start:])
 	for i, c := range parts {
 		c = strings.TrimSpace(c)
 		if rest, ok := strings.CutPrefix(c, "COALESCE("); ok {
