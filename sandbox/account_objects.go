@@ -57,22 +57,22 @@ type AccountRecurringBill struct {
 
 // AccountGroup is a group as the account API sends it.
 type AccountGroup struct {
-	Object         string         `json:"object"` // "account_group"
-	ID             string         `json:"id"`     // "cld-N"
-	CreatedAt      time.Time      `json:"created_at"`
-	UpdatedAt      time.Time      `json:"updated_at"`
-	HasCreditCard  bool           `json:"has_credit_card"`
-	Status         string         `json:"status"` // e.g. "running"
-	Name           string         `json:"name"`
-	FreeTrialEndAt time.Time      `json:"free_trial_end_at"`
-	Email          string         `json:"email"`
-	Currency       string         `json:"currency"`
-	Timezone       string         `json:"timezone"` // Olson name
-	Country        string         `json:"country"`
-	City           string         `json:"city"`
-	MainAccounting *string        `json:"main_accounting"` // quickbooks, xero, myob or null
-	Metadata       GroupMetadata  `json:"metadata"`
-	ResellerID     *string        `json:"reseller_id,omitempty"`
+	Object         string        `json:"object"` // "account_group"
+	ID             string        `json:"id"`     // "cld-N"
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
+	HasCreditCard  bool          `json:"has_credit_card"`
+	Status         string        `json:"status"` // e.g. "running"
+	Name           string        `json:"name"`
+	FreeTrialEndAt time.Time     `json:"free_trial_end_at"`
+	Email          string        `json:"email"`
+	Currency       string        `json:"currency"`
+	Timezone       string        `json:"timezone"` // Olson name
+	Country        string        `json:"country"`
+	City           string        `json:"city"`
+	MainAccounting *string       `json:"main_accounting"` // quickbooks, xero, myob or null
+	Metadata       GroupMetadata `json:"metadata"`
+	ResellerID     *string       `json:"reseller_id,omitempty"`
 }
 
 // GroupMetadata is the "metadata" member of an [AccountGroup].

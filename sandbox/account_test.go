@@ -26,9 +26,9 @@ var (
 
 // envelope is the account API envelope with raw data.
 type envelope struct {
-	Success bool                   `json:"success"`
-	Errors  map[string][]string    `json:"errors"`
-	Data    json.RawMessage        `json:"data"`
+	Success bool                  `json:"success"`
+	Errors  map[string][]string   `json:"errors"`
+	Data    json.RawMessage       `json:"data"`
 	Error   *sandbox.AccountError `json:"error"`
 }
 
@@ -94,7 +94,9 @@ func ids[T any](items []T, id func(T) string) string {
 	return strings.Join(out, ",")
 }
 
-func billIDs(b []sandbox.AccountBill) string { return ids(b, func(x sandbox.AccountBill) string { return x.ID }) }
+func billIDs(b []sandbox.AccountBill) string {
+	return ids(b, func(x sandbox.AccountBill) string { return x.ID })
+}
 
 const (
 	form     = "application/x-www-form-urlencoded"
@@ -109,13 +111,13 @@ func TestAccountPingAndAuthentication(t *testing.T) {
 		t.Errorf("ping: %d %+v", status, env)
 	}
 	for name, auth := range map[string]http.Header{
-		"none":          nil,
-		"wrong key":     basic("app-1", "app2-key-0123456789abcdef0123456789abcdef"),
-		"unknown app":   basic("app-99", "app1-key-0123456789abcdef0123456789abcdef"),
-		"env key":       basic("acme-env-key-0001", "acme-env-secret-0001"),
-		"empty":         basic("", ""),
-		"not basic":     {"Authorization": {"Bearer x"}},
-		"bad base64":    {"Authorization": {"Basic %%%"}},
+		"none":        nil,
+		"wrong key":   basic("app-1", "app2-key-0123456789abcdef0123456789abcdef"),
+		"unknown app": basic("app-99", "app1-key-0123456789abcdef0123456789abcdef"),
+		"env key":     basic("acme-env-key-0001", "acme-env-secret-0001"),
+		"empty":       basic("", ""),
+		"not basic":   {"Authorization": {"Bearer x"}},
+		"bad base64":  {"Authorization": {"Basic %%%"}},
 	} {
 		for _, path := range []string{"/api/v1/ping", "/api/v1/account/bills", "/api/v1/account/groups/cld-1"} {
 			status, env := e.call(t, "GET", path, auth, "", "")

@@ -363,7 +363,7 @@ ORDER BY length(u.uid), u.uid`, appUID, groupUID, groupUID)
 }
 
 // prefixed qualifies each column of a column list with p (e.g. "g."); an
-// expression such as COALESCE(x, '') has its first argument qualified.
+// expression such as COALESCE(x, ”) has its first argument qualified.
 func prefixed(p, cols string) string {
 	var parts []string
 	depth, start := 0, 0
