@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 
 	"github.com/maestrano-go/maestrano/sandbox/store"
 )
@@ -52,17 +54,56 @@ func (s *Sandbox) AppDevPlatform(ctx context.Context, appUID string) (DevPlatfor
 }
 
 func (s *Sandbox) appInfo(ctx context.Context, a store.App) (AppInfo, error) {
-	mp, err := s.store.AppMarketplace(ctx, a.UID)
+	return appInfoFrom(ctx, s.store, s.envs, s.baseURL, a)
+}
+
+func appInfoFrom(ctx context.Context, st *store.Store, envs []store.Environment, base string, a store.App) (AppInfo, error) {
+	mp, err := st.AppMarketplace(ctx, a.UID)
 	if err != nil {
 		return AppInfo{}, fmt.Errorf("sandbox: app %s: %w", a.UID, err)
 	}
-	for _, e := range s.envs {
+	for _, e := range envs {
 		if e.Name == mp.Environment {
-			return AppInfo{UID: a.UID, Name: a.Name, Marketplace: mp.Name, Environment: mp.Environment,
-				Host: a.SSOIdM, DevPlatform: s.devPlatformOf(e)}, nil
+			return AppInfo{UID: a.UID, Name: a.Name, Marketplace: mp.Name, Environment: mp.Environment, Host: a.SSOIdM,
+				DevPlatform: DevPlatform{Host: base, APIPath: DevPlatformAPIPath, EnvKey: e.Key, EnvSecret: e.Secret}}, nil
 		}
 	}
 	return AppInfo{}, fmt.Errorf("sandbox: app %s: environment %q not found", a.UID, mp.Environment)
+}
+
+// LookupApp reads, without opening the sandbox (which may be running in
+// another process and holds the data directory's lock), the settings of
+// app appUID stored in dataDir. The developer-platform host is baseURL, or
+// when that is empty the base URL the sandbox last published. An unknown
+// app gives an error wrapping [store.ErrNotFound].
+func LookupApp(ctx context.Context, dataDir, appUID, baseURL string) (AppInfo, error) {
+	st, err := store.OpenReadOnly(ctx, filepath.Join(dataDir, dbFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return AppInfo{}, fmt.Errorf("sandbox: no sandbox data in %s (start the sandbox first)", dataDir)
+	}
+	if err != nil {
+		return AppInfo{}, fmt.Errorf("sandbox: %w", err)
+	}
+	defer st.Close()
+	if baseURL == "" {
+		if baseURL, err = st.BaseURL(ctx); err != nil {
+			return AppInfo{}, fmt.Errorf("sandbox: %s has no recorded base URL: %w", dataDir, err)
+		}
+	} else if baseURL, err = validateBaseURL(baseURL); err != nil {
+		return AppInfo{}, err
+	}
+	a, err := st.App(ctx, appUID)
+	if errors.Is(err, store.ErrNotFound) {
+		return AppInfo{}, fmt.Errorf("sandbox: unknown app %q: %w", clip(appUID), store.ErrNotFound)
+	}
+	if err != nil {
+		return AppInfo{}, fmt.Errorf("sandbox: %w", err)
+	}
+	envs, err := st.Environments(ctx)
+	if err != nil {
+		return AppInfo{}, fmt.Errorf("sandbox: %w", err)
+	}
+	return appInfoFrom(ctx, st, envs, baseURL, a)
 }
 
 // Seeded reports whether [Open] seeded the database (a fresh data

@@ -208,6 +208,9 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 		return nil, errors.New("sandbox: the database has no developer-platform environment")
 	}
 	s.seeded = seeded
+	if err := st.SetBaseURL(ctx, s.baseURL); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
 	ok = true
 	s.mux = s.routes()
 	return s, nil

@@ -46,7 +46,8 @@ const usageText = `usage: mno <command> [flags]
 
 commands:
   demo      start the sandbox and the demo app, wired together
-  sandbox   start the sandbox only, and print the dev-platform settings
+  sandbox   start the sandbox only, and print each app's dev-platform settings
+            (sandbox env APP prints them as export lines)
   version   print the SDK version
 `
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -658,4 +660,54 @@ func (s *Store) SetRecurringBillStatus(ctx context.Context, uid, status string, 
 		return RecurringBill{}, err
 	}
 	return s.RecurringBill(ctx, uid)
+}
+
+// settingBaseURL is the settings key of the base URL the sandbox last
+// published, read by tools that find the sandbox by its data directory.
+const settingBaseURL = "base_url"
+
+// SetBaseURL records the base URL the sandbox publishes.
+func (s *Store) SetBaseURL(ctx context.Context, base string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value`, settingBaseURL, base)
+	return wrap("set base url", err)
+}
+
+// BaseURL returns the base URL recorded by [Store.SetBaseURL], or
+// [ErrNotFound].
+func (s *Store) BaseURL(ctx context.Context) (string, error) {
+	return queryOne(ctx, s.db, "base url", func(row scanner) (string, error) {
+		var v string
+		err := row.Scan(&v)
+		return v, err
+	}, `SELECT value FROM settings WHERE key = ?`, settingBaseURL)
+}
+
+// OpenReadOnly opens an existing database at path for reading only, without
+// migrating it: for tools that inspect the state of a sandbox another
+// process holds open. The database must be at [SchemaVersion].
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, errors.New("store: database path must not be empty or contain ? or #")
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", DefaultBusyTimeout.Milliseconds()))
+	db, err := sql.Open(DriverName, "file:"+(&url.URL{Path: path}).EscapedPath()+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	var version int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: read schema version: %w", err)
+	}
+	if version != SchemaVersion {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: database schema version %d, want %d (start the sandbox once to migrate it)", version, SchemaVersion)
+	}
+	return &Store{db: db}, nil
 }
