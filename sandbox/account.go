@@ -333,6 +333,7 @@ func (s *Sandbox) accountRoutes(mux *http.ServeMux) {
 	mux.Handle(PingPath, http.HandlerFunc(s.handleAccountUnrouted))
 
 	s.accountAdminRoutes(mux)
+	s.adminEditRoutes(mux)
 }
 
 // handleAccountPreflight answers a CORS preflight on the account API.
