@@ -72,6 +72,9 @@ func TestAdminEditPages(t *testing.T) {
 				t.Errorf("%s lacks %q", path, w)
 			}
 		}
+		if strings.Contains(body, "<script") {
+			t.Errorf("%s has a script: the admin pages work without JavaScript", path)
+		}
 		if strings.Contains(body, "correct horse") || strings.Contains(body, "app1-key-") || strings.Contains(body, "acme-env-secret") {
 			t.Errorf("%s shows a secret", path)
 		}
