@@ -13,7 +13,6 @@ package loadgen
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,6 +60,9 @@ type World struct {
 	Store *store.Store
 	// InitURL starts a login of the app's marketplace.
 	InitURL string
+	// Marketplace is the SSO app's configuration, as auto-configured from
+	// the sandbox's developer platform.
+	Marketplace *maestrano.Marketplace
 	// APIID and APIKey are the app's credentials (from the developer
 	// platform), for Connec!.
 	APIID, APIKey string
@@ -103,7 +105,12 @@ func Start(ctx context.Context, dir string, o Options) (_ *World, err error) {
 	w.SandboxURL = "http://" + w.sbSrv.Listener.Addr().String()
 	w.AppURL = "http://" + w.appSrv.Listener.Addr().String()
 	w.rcSrv = httptest.NewServer(http.HandlerFunc(w.receive))
-	sb, err := sandbox.Open(ctx, sandbox.Config{DataDir: dir, BaseURL: w.SandboxURL, Webhooks: o.Webhooks, Logger: o.Logger})
+	// The default world, and a second app subscribed to Collection whose
+	// webhooks go to the receiver.
+	world := store.DefaultWorld()
+	world.Apps = append(world.Apps, store.AppSeed{ID: SubscriberApp, Name: "Subscriber", Marketplace: "subscriber",
+		Host: w.rcSrv.URL, Connec: store.AppConnecSeed{Subscriptions: []string{Collection}}})
+	sb, err := sandbox.Open(ctx, sandbox.Config{DataDir: dir, BaseURL: w.SandboxURL, Webhooks: o.Webhooks, Logger: o.Logger, Seed: world})
 	if err != nil {
 		return nil, err
 	}
@@ -114,15 +121,6 @@ func Start(ctx context.Context, dir string, o Options) (_ *World, err error) {
 		return nil, err
 	}
 	if w.Store, err = store.Open(ctx, filepath.Join(dir, "sandbox.db")); err != nil {
-		return nil, err
-	}
-	if err := addSubscriber(ctx, filepath.Join(dir, "sandbox.db")); err != nil {
-		return nil, err
-	}
-	if err := w.Store.SetAppSubscriptions(ctx, SubscriberApp, []string{Collection}); err != nil {
-		return nil, err
-	}
-	if err := sb.SetAppHost(ctx, SubscriberApp, w.rcSrv.URL); err != nil {
 		return nil, err
 	}
 
@@ -136,6 +134,7 @@ func Start(ctx context.Context, dir string, o Options) (_ *World, err error) {
 	if err != nil {
 		return nil, err
 	}
+	w.Marketplace = mp
 	w.APIID, w.APIKey = mp.API.ID, mp.API.Key.Reveal()
 	set, err := sso.NewSet(reg, sso.WithHTTPClient(&http.Client{Transport: w.Transport, Timeout: 10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}))
@@ -168,29 +167,6 @@ func Start(ctx context.Context, dir string, o Options) (_ *World, err error) {
 	svc, _ := set.Service(sandbox.DefaultMarketplace)
 	w.InitURL = svc.InitURL()
 	return w, nil
-}
-
-// addSubscriber creates the app SubscriberApp as a copy of the seeded app
-// with access to Group. The sandbox has no API for a second app yet (a seed
-// file would do it), so this is SQL on the sandbox's own schema.
-func addSubscriber(ctx context.Context, path string) error {
-	db, err := sql.Open(store.DriverName, path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	for _, q := range []string{
-		`INSERT INTO apps SELECT '` + SubscriberApp + `', 'Subscriber', 'key-2', host, sso_idm, sso_init_path, sso_consume_path,
-			sync_start_path, sync_toggle_path, sync_status_path, group_path, group_user_path,
-			connec_notification_path, connec_external_ids, connec_initialization_path, connec_base_path,
-			connec_timeout, api_base FROM apps WHERE uid = '` + sandbox.DemoAppUID + `'`,
-		`INSERT INTO group_apps (group_uid, app_uid) VALUES ('` + Group + `', '` + SubscriberApp + `')`,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("loadgen: add subscriber app: %w", err)
-		}
-	}
-	return nil
 }
 
 // receive is the subscriber app's webhook endpoint: it records the ids of

@@ -533,7 +533,7 @@ func (s *Store) SetBillStatus(ctx context.Context, uid, status string, now time.
 	if !contains(BillStatuses, status) {
 		return Bill{}, fmt.Errorf("store: unknown bill status %q", clipMsg(status))
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE bills SET status = ?, updated_at = ? WHERE uid = ?`, status, formatTime(now), uid)
+	res, err := s.exec(ctx, `UPDATE bills SET status = ?, updated_at = ? WHERE uid = ?`, status, formatTime(now), uid)
 	if err != nil {
 		return Bill{}, wrap("set bill status", err)
 	}
@@ -628,7 +628,7 @@ func insertRecurringBill(ctx context.Context, tx *sql.Tx, b RecurringBill, n int
 // CancelRecurringBill cancels a recurring bill of the app (idempotent), or
 // returns [ErrNotFound].
 func (s *Store) CancelRecurringBill(ctx context.Context, appUID, uid string, now time.Time) (RecurringBill, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE recurring_bills SET status = ?, updated_at = ?
+	res, err := s.exec(ctx, `UPDATE recurring_bills SET status = ?, updated_at = ?
 WHERE uid = ? AND app_uid = ? AND status <> ?`, RecurringCancelled, formatTime(now), uid, appUID, RecurringCancelled)
 	if err != nil {
 		return RecurringBill{}, wrap("cancel recurring bill", err)
@@ -660,7 +660,7 @@ func (s *Store) SetRecurringBillStatus(ctx context.Context, uid, status string, 
 		q = `UPDATE recurring_bills SET status = ?, updated_at = ?, next_execution_at = NULL,
 	remaining_cycles = CASE WHEN cycles IS NULL THEN NULL ELSE 0 END WHERE uid = ?`
 	}
-	res, err := s.db.ExecContext(ctx, q, args...)
+	res, err := s.exec(ctx, q, args...)
 	if err != nil {
 		return RecurringBill{}, wrap("set recurring bill status", err)
 	}
@@ -676,7 +676,7 @@ const settingBaseURL = "base_url"
 
 // SetBaseURL records the base URL the sandbox publishes.
 func (s *Store) SetBaseURL(ctx context.Context, base string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+	_, err := s.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 ON CONFLICT (key) DO UPDATE SET value = excluded.value`, settingBaseURL, base)
 	return wrap("set base url", err)
 }

@@ -35,7 +35,7 @@ func nextSeq(ctx context.Context, tx *sql.Tx, table, prefix string) (int, error)
 // and API key). The caller validates URLs and paths. It returns
 // [ErrNotFound] for an unknown app.
 func (s *Store) UpdateApp(ctx context.Context, a App) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE apps SET name = ?, host = ?, sso_idm = ?, sso_init_path = ?, sso_consume_path = ?,
+	res, err := s.exec(ctx, `UPDATE apps SET name = ?, host = ?, sso_idm = ?, sso_init_path = ?, sso_consume_path = ?,
 	sync_start_path = ?, sync_toggle_path = ?, sync_status_path = ?, group_path = ?, group_user_path = ?,
 	connec_notification_path = ?, connec_external_ids = ?, connec_initialization_path = ?,
 	connec_base_path = ?, connec_timeout = ?, api_base = ? WHERE uid = ?`,
@@ -174,7 +174,7 @@ func (s *Store) CreateUser(ctx context.Context, u User, now time.Time) (User, er
 // UpdateUser changes the editable fields of a user (names, email, company,
 // country, password). It returns [ErrNotFound] for an unknown user.
 func (s *Store) UpdateUser(ctx context.Context, u User, now time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET first_name = ?, last_name = ?, email = ?, company_name = ?,
+	res, err := s.exec(ctx, `UPDATE users SET first_name = ?, last_name = ?, email = ?, company_name = ?,
 	country = ?, password = ?, updated_at = ? WHERE uid = ?`,
 		u.FirstName, u.LastName, u.Email, u.CompanyName, u.Country, u.Password, formatTime(now), u.UID)
 	if err != nil {
@@ -190,7 +190,7 @@ func (s *Store) SetMembership(ctx context.Context, m Membership) error {
 	if !contains(Roles, m.Role) {
 		return fmt.Errorf("store: unknown role %q", clipMsg(m.Role))
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO memberships (user_uid, group_uid, role) VALUES (?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO memberships (user_uid, group_uid, role) VALUES (?, ?, ?)
 ON CONFLICT (user_uid, group_uid) DO UPDATE SET role = excluded.role`, m.UserUID, m.GroupUID, m.Role)
 	return wrap("set membership", fkNotFound(err))
 }
