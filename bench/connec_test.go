@@ -37,8 +37,8 @@ func person(i int) map[string]json.RawMessage {
 		"first_name": f(fmt.Sprintf("First%06d", i)), "last_name": f("Last"), "title": f("Ms"),
 		"job_title": f("Engineer"), "description": f("A seeded person for the bulk read benchmark."),
 		"is_customer": f(i%2 == 0), "lead_status": f("open"),
-		"email":       f(map[string]string{"address": fmt.Sprintf("p%d@example.com", i)}),
-		"phone_work":  f(map[string]string{"landline": "+1 555 0100"}),
+		"email":      f(map[string]string{"address": fmt.Sprintf("p%d@example.com", i)}),
+		"phone_work": f(map[string]string{"landline": "+1 555 0100"}),
 		"address_work": f(map[string]any{"billing": map[string]string{
 			"line1": "1 Main Street", "city": []string{"Paris", "London", "Lyon"}[i%3], "postal_code": "75001", "country": "FR"}}),
 	}
@@ -271,4 +271,3 @@ func baselineWalk[T any](ctx context.Context, hc *http.Client, w *loadgen.World,
 	}
 	return n, nil
 }
-
