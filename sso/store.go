@@ -173,8 +173,10 @@ func (c *CookieStore) decode(v string) (*Session, error) {
 		return nil, errors.New("payload not base64")
 	}
 	var w sessionWire
-	if err := json.Unmarshal(raw[:n], &w); err != nil {
-		return nil, errors.New("payload not JSON")
+	if !w.decodeFast(raw[:n]) {
+		if err := json.Unmarshal(raw[:n], &w); err != nil {
+			return nil, errors.New("payload not JSON")
+		}
 	}
 	if w.Exp == 0 || !c.now().Before(time.Unix(w.Exp, 0)) {
 		return nil, errors.New("cookie expired")
