@@ -271,3 +271,69 @@ func baselineWalk[T any](ctx context.Context, hc *http.Client, w *loadgen.World,
 	}
 	return n, nil
 }
+
+// BenchmarkConnecBulkReadPaired reads the 100k collection with the SDK's
+// iterator and with the baseline back to back in every op (typed records,
+// then raw), so that the ratios compare runs made under the same machine
+// load: client/baseline is the SDK's throughput as a fraction of the
+// baseline's (1 = as fast).
+func BenchmarkConnecBulkReadPaired(b *testing.B) {
+	w := bulkWorld(b)
+	hc := &http.Client{Transport: w.Transport}
+	size := bulkSizes[1]
+	c, err := connec.New(w.Marketplace, size.group, connec.WithHTTPClient(hc))
+	if err != nil {
+		b.Fatal(err)
+	}
+	first := w.SandboxURL + sandbox.ConnecBasePath + "/" + size.group + "/" + loadgen.Collection + fmt.Sprintf("?%%24top=%d", bulkTop)
+	type variant struct {
+		name string
+		read func(ctx context.Context) (int, error)
+	}
+	variants := []variant{
+		{"client-typed", func(ctx context.Context) (int, error) {
+			n := 0
+			for _, err := range c.People().All(ctx, connec.Query{}.Top(bulkTop)) {
+				if err != nil {
+					return n, err
+				}
+				n++
+			}
+			return n, nil
+		}},
+		{"baseline-typed", func(ctx context.Context) (int, error) {
+			return baselineWalk(ctx, hc, w, first, func(*connec.Person) error { return nil })
+		}},
+		{"client-raw", func(ctx context.Context) (int, error) {
+			n := 0
+			for _, err := range c.Collection(loadgen.Collection).All(ctx, connec.Query{}.Top(bulkTop)) {
+				if err != nil {
+					return n, err
+				}
+				n++
+			}
+			return n, nil
+		}},
+		{"baseline-raw", func(ctx context.Context) (int, error) {
+			return baselineWalk(ctx, hc, w, first, func(*json.RawMessage) error { return nil })
+		}},
+	}
+	spent := make([]time.Duration, len(variants))
+	b.ResetTimer()
+	for range b.N {
+		for i, v := range variants {
+			t0 := time.Now()
+			n, err := v.read(b.Context())
+			spent[i] += time.Since(t0)
+			if err != nil || n != size.n {
+				b.Fatalf("%s: %d entities, %v", v.name, n, err)
+			}
+		}
+	}
+	b.StopTimer()
+	for i, v := range variants {
+		b.ReportMetric(float64(size.n*b.N)/spent[i].Seconds(), v.name+"-entities/s")
+	}
+	b.ReportMetric(spent[1].Seconds()/spent[0].Seconds(), "client/baseline-typed")
+	b.ReportMetric(spent[3].Seconds()/spent[2].Seconds(), "client/baseline-raw")
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"net/url"
@@ -310,26 +311,55 @@ func decodeOne[T any](resp *transport.Response, name string) (T, error) {
 	return v, nil
 }
 
-// decodePage reads {"<name>": [...], "pagination": {...}}.
+// decodePage reads {"<name>": [...], "pagination": {...}}. It streams the
+// members with one json.Decoder over the body, so that the records are
+// scanned once and decoded in place; decoding the body into a map of raw
+// members first scanned and copied the whole page twice more, and made
+// reading typed records 1.5-2x slower than a plain encoding/json loop
+// (bench module, BenchmarkConnecBulkReadPaired). As with json.Unmarshal,
+// the body must be one JSON object and nothing else, and a repeated member
+// counts once, the last one.
 func decodePage[T any](resp *transport.Response, name string) (*Page[T], error) {
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(resp.Body, &doc); err != nil {
-		return nil, &DecodeError{URL: resp.URL, Err: err}
-	}
-	raw, ok := doc[name]
-	if !ok {
-		return nil, &DecodeError{URL: resp.URL, Err: fmt.Errorf("no %q member", name)}
+	fail := func(err error) (*Page[T], error) { return nil, &DecodeError{URL: resp.URL, Err: err} }
+	dec := json.NewDecoder(bytes.NewReader(resp.Body))
+	if tok, err := dec.Token(); err != nil {
+		return fail(err)
+	} else if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fail(errors.New("the answer is not a JSON object"))
 	}
 	p := &Page[T]{}
-	if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		if err := json.Unmarshal(raw, &p.Items); err != nil {
-			return nil, &DecodeError{URL: resp.URL, Err: fmt.Errorf("%s: %w", name, err)}
+	found := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fail(err)
+		}
+		switch key, _ := tok.(string); key {
+		case name:
+			found, p.Items = true, nil
+			if err := dec.Decode(&p.Items); err != nil {
+				return fail(fmt.Errorf("%s: %w", name, err))
+			}
+		case "pagination":
+			p.Pagination = Pagination{}
+			if err := dec.Decode(&p.Pagination); err != nil {
+				return fail(fmt.Errorf("pagination: %w", err))
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return fail(err)
+			}
 		}
 	}
-	if pg, ok := doc["pagination"]; ok {
-		if err := json.Unmarshal(pg, &p.Pagination); err != nil {
-			return nil, &DecodeError{URL: resp.URL, Err: fmt.Errorf("pagination: %w", err)}
-		}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return fail(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fail(errors.New("data after the JSON object"))
+	}
+	if !found {
+		return fail(fmt.Errorf("no %q member", name))
 	}
 	return p, nil
 }
