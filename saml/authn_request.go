@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/beevik/etree"
@@ -97,16 +98,36 @@ func (r *AuthnRequest) XML() ([]byte, error) {
 // EncodeRedirect deflates (raw DEFLATE, no zlib header) and base64-encodes
 // an XML message for the HTTP-Redirect binding.
 func EncodeRedirect(xml []byte) (string, error) {
+	return encodeRedirect(nil, xml)
+}
+
+// encodeRedirect is EncodeRedirect with a pool of compressors (nil: a new
+// one). A flate.Writer at BestCompression allocates and clears about 1 MB
+// of state, which was the largest cost of starting a login; reset, it
+// writes the same bytes.
+func encodeRedirect(pool *sync.Pool, xml []byte) (string, error) {
 	var buf bytes.Buffer
-	w, err := flate.NewWriter(&buf, flate.BestCompression)
-	if err != nil {
-		return "", err
+	var w *flate.Writer
+	if pool != nil {
+		w, _ = pool.Get().(*flate.Writer)
+	}
+	if w == nil {
+		var err error
+		if w, err = flate.NewWriter(&buf, flate.BestCompression); err != nil {
+			return "", err
+		}
+	} else {
+		w.Reset(&buf)
 	}
 	if _, err := w.Write(xml); err != nil {
 		return "", err
 	}
 	if err := w.Close(); err != nil {
 		return "", err
+	}
+	if pool != nil {
+		w.Reset(nil) // drop the reference to buf
+		pool.Put(w)
 	}
 	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
@@ -133,7 +154,7 @@ func (sp *ServiceProvider) RedirectURL(idpURL string, req *AuthnRequest, extra u
 	if err != nil {
 		return "", err
 	}
-	enc, err := EncodeRedirect(doc)
+	enc, err := encodeRedirect(&sp.deflaters, doc)
 	if err != nil {
 		return "", err
 	}

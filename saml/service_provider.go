@@ -68,6 +68,7 @@ type ServiceProvider struct {
 	redirectKey      crypto.Signer
 	redirectAlg      string
 	newID            func() (string, error)
+	deflaters        sync.Pool // of *flate.Writer, for RedirectURL
 }
 
 // verifier holds what response verification needs; a [ServiceProvider] and
