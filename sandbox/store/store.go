@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -53,7 +55,20 @@ type Store struct {
 	// in order and honour ctx. Another Store or process on the same file
 	// still meets the busy handler.
 	writes chan struct{}
+	// commits counts committed writes; checkpointLoop checkpoints the WAL
+	// when it moved.
+	commits   atomic.Int64
+	stopCkpt  chan struct{}
+	ckptDone  chan struct{}
+	closeOnce sync.Once
 }
+
+// checkpointEvery is how often the background checkpoint looks for new
+// commits. SQLite's automatic checkpoint (every 1000 WAL pages) ran inside
+// the commit that crossed the threshold: about one Connec! write in a
+// hundred waited for it, which was the whole p99 of a single writer
+// (10-12x its p50; 5x without).
+const checkpointEvery = 100 * time.Millisecond
 
 // Open opens (creating it if needed) the SQLite database at path and
 // migrates its schema to [SchemaVersion].
@@ -66,6 +81,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Checkpoints run in the background (checkpointLoop), not in the
+	// commit that crosses SQLite's threshold.
+	q.Add("_pragma", "wal_autocheckpoint(0)")
 	q.Set("_txlock", "immediate")
 	if strings.ContainsRune(path, '?') {
 		return nil, errors.New("store: database path must not contain '?'")
@@ -75,16 +93,43 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	s := &Store{db: db, writes: make(chan struct{}, 1)}
+	s := &Store{db: db, writes: make(chan struct{}, 1), stopCkpt: make(chan struct{}), ckptDone: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
+	go s.checkpointLoop()
 	return s, nil
 }
 
-// Close closes the database.
+// checkpointLoop copies committed WAL frames into the database file,
+// PASSIVE (it waits for no reader or writer), every checkpointEvery when
+// there were commits, until Close.
+func (s *Store) checkpointLoop() {
+	defer close(s.ckptDone)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	seen := s.commits.Load()
+	for {
+		select {
+		case <-s.stopCkpt:
+			return
+		case <-t.C:
+		}
+		if n := s.commits.Load(); n != seen {
+			seen = n
+			_, _ = s.db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`) // best effort; the next round retries
+		}
+	}
+}
+
+// Close stops the background checkpoint and closes the database (the
+// last connection checkpoints the WAL).
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.stopCkpt)
+		<-s.ckptDone
+	})
 	return s.db.Close()
 }
 
@@ -136,7 +181,11 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 		return nil, err
 	}
 	defer unlock()
-	return s.db.ExecContext(ctx, query, args...)
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err == nil {
+		s.commits.Add(1)
+	}
+	return res, err
 }
 
 // inTx runs fn in a write transaction, committing if it returns nil, while
@@ -155,7 +204,11 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.commits.Add(1)
+	return nil
 }
 
 // randomString returns n characters drawn uniformly from alphabet

@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Many concurrent writers of one Store all succeed, transactions and
@@ -66,4 +70,48 @@ func TestWriteWaitHonoursContext(t *testing.T) {
 	if err := s.SetSSOSession(ctx, "usr-1", "x"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("write while the token is held, ctx cancelled: %v", err)
 	}
+}
+
+// Commits do not checkpoint the WAL themselves (automatic checkpoints are
+// off); the background loop copies them into the database file.
+func TestBackgroundCheckpoint(t *testing.T) {
+	t.Parallel()
+	s, path := openTest(t)
+	ctx := t.Context()
+	var auto int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("wal_autocheckpoint = %d (%v), want 0", auto, err)
+	}
+	if _, err := s.Seed(ctx, seedTime); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the seed to reach the file, then grow the WAL well past it.
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	waitGrown := func(than int64) int64 {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second) // bounds a failure only
+		for time.Now().Before(deadline) {
+			if n := size(); n > than {
+				return n
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatalf("database file still %d bytes: the WAL was not checkpointed", size())
+		return 0
+	}
+	before := waitGrown(0)
+	docs := make([]map[string]json.RawMessage, 3000)
+	for i := range docs {
+		docs[i] = fields(t, fmt.Sprintf(`{"first_name":"P%d","description":"%s"}`, i, strings.Repeat("x", 200)))
+	}
+	if _, err := s.ImportConnecEntities(ctx, "cld-1", "people", docs, seedTime); err != nil {
+		t.Fatal(err)
+	}
+	waitGrown(before + 500<<10)
 }
