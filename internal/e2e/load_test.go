@@ -20,7 +20,7 @@ import (
 func TestLoadLoginsAndWrites(t *testing.T) {
 	const (
 		clients = 50
-		rounds  = 3 // per client: a login and two writes
+		rounds  = 2 // per client: a login and two writes
 		writes  = 2
 	)
 	w, err := loadgen.Start(t.Context(), filepath.Join(t.TempDir(), "data"), loadgen.Options{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
