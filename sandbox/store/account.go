@@ -717,5 +717,5 @@ func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: database schema version %d, want %d (start the sandbox once to migrate it)", version, SchemaVersion)
 	}
-	return &Store{db: db}, nil
+	return newStore(db), nil
 }

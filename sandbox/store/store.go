@@ -93,13 +93,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
-	s := &Store{db: db, writes: make(chan struct{}, 1), stopCkpt: make(chan struct{}), ckptDone: make(chan struct{})}
+	s := newStore(db)
 	if err := s.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
+	s.stopCkpt, s.ckptDone = make(chan struct{}), make(chan struct{})
 	go s.checkpointLoop()
 	return s, nil
+}
+
+// newStore wraps db, without the background checkpoint ([Open] starts it).
+func newStore(db *sql.DB) *Store {
+	return &Store{db: db, writes: make(chan struct{}, 1)}
 }
 
 // checkpointLoop copies committed WAL frames into the database file,
@@ -127,8 +133,10 @@ func (s *Store) checkpointLoop() {
 // last connection checkpoints the WAL).
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.stopCkpt)
-		<-s.ckptDone
+		if s.stopCkpt != nil {
+			close(s.stopCkpt)
+			<-s.ckptDone
+		}
 	})
 	return s.db.Close()
 }

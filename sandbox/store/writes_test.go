@@ -115,3 +115,23 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	}
 	waitGrown(before + 500<<10)
 }
+
+// A read-only Store refuses writes (it does not wait for a token forever)
+// and closes without a checkpoint loop.
+func TestReadOnlyStoreWritesAndClose(t *testing.T) {
+	t.Parallel()
+	s, path := openTest(t)
+	if _, err := s.Seed(t.Context(), seedTime); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ro.SetSSOSession(t.Context(), "usr-1", "x"); err == nil {
+		t.Fatal("a read-only store accepted a write")
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
