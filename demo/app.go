@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/maestrano-go/maestrano"
+	"github.com/maestrano-go/maestrano/connec"
+	"github.com/maestrano-go/maestrano/saml"
 	"github.com/maestrano-go/maestrano/sso"
 )
 
@@ -37,6 +39,8 @@ type App struct {
 	logger   *slog.Logger
 	pages    map[string]*template.Template
 	webhooks map[string]*webhookRoute
+	// httpClient, when set, makes the platform calls (Connec!, account).
+	httpClient *http.Client
 }
 
 // Option configures an [App].
@@ -94,7 +98,7 @@ func New(ctx context.Context, reg *maestrano.Registry, opts ...Option) (*App, er
 		return nil, err
 	}
 	a := &App{mux: http.NewServeMux(), reg: reg, db: d, now: cf.now, logger: cf.logger, pages: pages,
-		webhooks: map[string]*webhookRoute{}}
+		webhooks: map[string]*webhookRoute{}, httpClient: cf.httpClient}
 	if err := a.routes(cf, key); err != nil {
 		d.close()
 		return nil, err
@@ -170,6 +174,19 @@ func (a *App) routes(cf appConfig, key []byte) error {
 		a.mw.Logout().ServeHTTP(w, r)
 	})))
 	a.mux.Handle("GET /events", a.mw.Require(a.page(a.handleEvents)))
+	a.dataRoutes()
+	// Connec! notifications: one route per marketplace's
+	// webhooks.connec.notification_path; a redelivery (same
+	// X-Mno-Delivery-Id) is dropped by the in-memory delivery store, which
+	// serves one app instance (several share one, e.g. Redis).
+	notifications, err := connec.NewNotificationHandler(a.reg, a.onNotification,
+		connec.WithDeliveryStore(saml.NewMemoryReplayCache(0, cf.now)), connec.WithClock(cf.now), connec.WithLogger(cf.logger))
+	if err != nil {
+		return err
+	}
+	if err := notifications.Mount(a.mux); err != nil {
+		return err
+	}
 	a.mux.HandleFunc("GET /static/live.js", serveLiveJS)
 	return nil
 }

@@ -33,6 +33,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 // wired through the developer-platform configuration.
 type platform struct {
 	sb      *sandbox.Sandbox
+	sbSrv   *httptest.Server
 	sbURL   string
 	appURL  string
 	initURL string
@@ -71,6 +72,7 @@ func startOn(t *testing.T, sandboxHost string) *platform {
 	}
 	t.Cleanup(func() { sb.Close() })
 	p.sb = sb
+	p.sbSrv = sbSrv
 	if err := sb.SetAppHost(t.Context(), sandbox.DemoAppUID, p.appURL); err != nil {
 		t.Fatal(err)
 	}
