@@ -207,21 +207,44 @@ func (a *App) onLogin(_ http.ResponseWriter, r *http.Request, id *sso.Identity) 
 	return err
 }
 
-// loginFailed shows why a login did not complete.
+// loginFailed shows why a login did not complete. The user sees a message
+// written for them ([saml.ValidationError.PublicMessage] or a fixed one),
+// never the error itself, which is for the developer and goes to the log.
 func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, err *sso.LoginError) {
-	a.logger.LogAttrs(r.Context(), slog.LevelWarn, "demo: login failed", slog.String("error", err.Error()))
+	level := slog.LevelInfo
+	if err.Status >= 500 {
+		level = slog.LevelError
+	}
+	a.logger.LogAttrs(r.Context(), level, "demo: login failed", slog.String("marketplace", err.Marketplace),
+		slog.Int("status", err.Status), slog.String("error", err.Error()))
 	retry := ""
 	if svc, ok := a.set.Service(err.Marketplace); ok {
 		retry = svc.InitURL()
 	}
-	msg := err.Err.Error()
+	a.errorPage(w, err.Status, errorPage{Title: "Login refused", Message: loginMessage(err), Retry: retry})
+}
+
+// loginMessage is what the user is told about a failed login.
+func loginMessage(err *sso.LoginError) string {
+	var (
+		invalid *saml.ValidationError
+		mapping *sso.MappingError
+		refused *sso.RefusedError
+	)
 	switch {
+	case errors.As(err, &invalid):
+		return invalid.PublicMessage()
+	case errors.As(err, &mapping):
+		return "The marketplace sent incomplete account details, so the app cannot log you in. Contact the app's support if it keeps happening."
+	case errors.As(err, &refused):
+		return "This app does not let you in through this organization."
 	case err.Status == http.StatusRequestEntityTooLarge:
-		msg = "The login form is too large."
+		return "The login form is too large."
 	case err.Status >= 500:
-		msg = "The app could not complete the login; try again."
+		return "The app could not complete the login; try again."
+	default:
+		return "The login request was incomplete. Start again from the app's login button."
 	}
-	a.errorPage(w, err.Status, errorPage{Title: "Login refused", Message: msg, Retry: retry})
 }
 
 // idpUnavailable: the IdP could not confirm the session, so the SDK logged

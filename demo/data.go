@@ -506,4 +506,3 @@ func clipText(s string, n int) string {
 	}
 	return string([]rune(s)[:n]) + "…"
 }
-

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"bytes"
 	"encoding/base64"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -44,6 +45,26 @@ type platform struct {
 	checks atomic.Int64
 	// failChecks makes the session check answer 503, as a platform that is down.
 	failChecks atomic.Bool
+	// logs holds what the app logged (debug and up).
+	logs *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func start(t *testing.T) *platform { return startOn(t, "") }
@@ -96,7 +117,9 @@ func startOn(t *testing.T, sandboxHost string) *platform {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := demo.New(t.Context(), reg, demo.WithClock(p.clock.Now), demo.WithDataDir(t.TempDir()))
+	p.logs = &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	app, err := demo.New(t.Context(), reg, demo.WithClock(p.clock.Now), demo.WithDataDir(t.TempDir()), demo.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,8 +197,8 @@ func TestTamperedResponseIsRefused(t *testing.T) {
 		wantMsg    string
 	}{
 		{"role raised", `<saml:AttributeValue>Admin</saml:AttributeValue>`, `<saml:AttributeValue>Super Admin</saml:AttributeValue>`,
-			http.StatusUnauthorized, "saml: response refused: signature invalid"},
-		{"other user", `>usr-1<`, `>usr-3<`, http.StatusUnauthorized, "saml: response refused: signature invalid"},
+			http.StatusUnauthorized, "The login could not be verified."},
+		{"other user", `>usr-1<`, `>usr-3<`, http.StatusUnauthorized, "The login could not be verified."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -196,6 +219,10 @@ func TestTamperedResponseIsRefused(t *testing.T) {
 			if msg := flowtest.Text(page.Body, "error-message"); !strings.HasPrefix(msg, c.wantMsg) {
 				t.Fatalf("message %q, want prefix %q", msg, c.wantMsg)
 			}
+			// The detail is for the developer: in the log, not on the page.
+			if strings.Contains(page.Body, "signature") || !strings.Contains(p.logs.String(), "signature invalid") {
+				t.Errorf("the detail is on the page or missing from the log:\n%s", p.logs.String())
+			}
 			if home := b.Get(p.appURL + "/"); flowtest.Text(home.Body, "user-uid") != "" {
 				t.Fatal("a refused response logged the user in")
 			}
@@ -212,11 +239,12 @@ func TestBadConsumeRequests(t *testing.T) {
 		value   string
 		status  int
 		wantMsg string
+		wantLog string
 	}{
-		{"missing", "", http.StatusBadRequest, "the request carries no SAMLResponse"},
-		{"not base64", "%%%", http.StatusUnauthorized, "saml: response refused: malformed: SAMLResponse is not base64"},
-		{"not xml", base64.StdEncoding.EncodeToString([]byte("hello")), http.StatusUnauthorized, "saml: response refused: malformed"},
-		{"too large", strings.Repeat("A", 3<<20), http.StatusRequestEntityTooLarge, "The login form is too large."},
+		{"missing", "", http.StatusBadRequest, "The login request was incomplete.", "the request carries no SAMLResponse"},
+		{"not base64", "%%%", http.StatusUnauthorized, "The login could not be verified.", "SAMLResponse is not base64"},
+		{"not xml", base64.StdEncoding.EncodeToString([]byte("hello")), http.StatusUnauthorized, "The login could not be verified.", "malformed"},
+		{"too large", strings.Repeat("A", 3<<20), http.StatusRequestEntityTooLarge, "The login form is too large.", "request body too large"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -228,6 +256,9 @@ func TestBadConsumeRequests(t *testing.T) {
 			}
 			if msg := flowtest.Text(page.Body, "error-message"); !strings.HasPrefix(msg, c.wantMsg) {
 				t.Fatalf("message %q, want prefix %q", msg, c.wantMsg)
+			}
+			if strings.Contains(page.Body, c.wantLog) || !strings.Contains(p.logs.String(), c.wantLog) {
+				t.Errorf("%q is on the page or missing from the log", c.wantLog)
 			}
 		})
 	}
@@ -242,8 +273,11 @@ func TestResponseOfAnotherBrowserIsRefused(t *testing.T) {
 	// never started this login.
 	attacker := flowtest.NewBrowser(t)
 	page := attacker.PostForm(acs, url.Values{"SAMLResponse": {resp}})
-	if page.Status != http.StatusUnauthorized || !strings.Contains(flowtest.Text(page.Body, "error-message"), "unsolicited") {
-		t.Fatalf("status %d, message %q; want 401 unsolicited", page.Status, flowtest.Text(page.Body, "error-message"))
+	if page.Status != http.StatusUnauthorized || !strings.Contains(flowtest.Text(page.Body, "error-message"), "belongs to another session") {
+		t.Fatalf("status %d, message %q; want 401 and the public message", page.Status, flowtest.Text(page.Body, "error-message"))
+	}
+	if strings.Contains(page.Body, "unsolicited") || !strings.Contains(p.logs.String(), "unsolicited") {
+		t.Error("the detail is on the page or missing from the log")
 	}
 	// The victim still logs in with it, once.
 	if got := victim.PostForm(acs, url.Values{"SAMLResponse": {resp}}); got.Status != http.StatusSeeOther {
