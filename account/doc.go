@@ -62,6 +62,17 @@
 // ctx ends ([WithRetries]). A create is retried only when the platform
 // certainly did not act on it, so a timeout never charges a group twice.
 //
+// # Webhooks
+//
+// [NewWebhookHandler] serves DELETE on each marketplace's
+// webhooks.account.group_path (":id" is the group) and group_user_path
+// (":group_id", ":id" the user). It checks the platform's HTTP Basic
+// credentials against that marketplace's api.id and api.key in constant
+// time, answers 401 {"error":"Invalid credentials"} otherwise, and calls
+// [WebhookCallbacks.GroupRemoved] or [WebhookCallbacks.MemberRemoved].
+// The handler sits in this package because the webhooks are the
+// platform's half of the same account model (groups and their members).
+//
 // # Pagination
 //
 // The platform does not paginate: List returns every match, within the

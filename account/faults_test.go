@@ -81,7 +81,9 @@ func TestFaults(t *testing.T) {
 	}{
 		{"GET 503 then success", get, []http.HandlerFunc{status(503, "busy"), status(200, okBill)}, 2, func(err error) bool { return err == nil }},
 		{"GET 500 every time", get, []http.HandlerFunc{status(500, `{"success":false,"errors":{"system":["A system error occured."]},"data":{}}`)}, 3,
-			func(err error) bool { return errors.Is(err, account.ErrServer) && strings.Contains(err.Error(), "system A system error") }},
+			func(err error) bool {
+				return errors.Is(err, account.ErrServer) && strings.Contains(err.Error(), "system A system error")
+			}},
 		{"POST 503 is not repeated", create, []http.HandlerFunc{status(503, "busy"), status(200, okBill)}, 1, func(err error) bool { return errors.Is(err, account.ErrServer) }},
 		{"POST 429 with Retry-After is repeated", create, []http.HandlerFunc{status(429, "slow down", "Retry-After", "3"), status(200, okBill)}, 2, func(err error) bool { return err == nil }},
 		{"GET timeout then success", get, []http.HandlerFunc{hang, status(200, okBill)}, 2, func(err error) bool { return err == nil }},
