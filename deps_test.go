@@ -45,6 +45,35 @@ func TestSDKDependencies(t *testing.T) {
 	}
 }
 
+// TestRedisStoreDependencies keeps the Redis adapter to the standard
+// library, go-redis and go-redis's own dependencies.
+func TestRedisStoreDependencies(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./redisstore").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	allowed := []string{
+		"github.com/maestrano-go/maestrano/redisstore",
+		"github.com/redis/go-redis/v9",
+		"github.com/cespare/xxhash/v2",     // go-redis: cluster slots
+		"github.com/dgryski/go-rendezvous", // go-redis: ring (older versions)
+		"go.uber.org/atomic",               // go-redis
+		"golang.org/x/sys",                 // xxhash / go-redis CPU features
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		ok := false
+		for _, a := range allowed {
+			if dep == a || strings.HasPrefix(dep, a+"/") {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("redisstore depends on %s, which is not on its allowed list", dep)
+		}
+	}
+}
+
 // TestSandboxDoesNotImportSDK keeps the two sides of the wire apart: the
 // sandbox must not share code with the SDK it tests.
 func TestSandboxDoesNotImportSDK(t *testing.T) {
