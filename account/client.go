@@ -53,7 +53,6 @@ type Client struct {
 	marketplace string
 	apiKey      maestrano.Secret
 	t           *transport.Client
-	log         *slog.Logger
 }
 
 type service struct{ c *Client }
@@ -220,10 +219,7 @@ func New(mp *maestrano.Marketplace, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, &maestrano.ConfigError{Marketplace: mp.Name, Problems: []string{err.Error()}}
 	}
-	c := &Client{marketplace: mp.Name, apiKey: mp.API.Key, t: t, log: cf.logger}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
+	c := &Client{marketplace: mp.Name, apiKey: mp.API.Key, t: t}
 	c.Bills = (*BillsService)(&service{c})
 	c.Groups = (*GroupsService)(&service{c})
 	c.RecurringBills = (*RecurringBillsService)(&service{c})
