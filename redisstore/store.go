@@ -100,7 +100,7 @@ func (s *Store) Consume(ctx context.Context, id string, expiry time.Time) (bool,
 	}
 	ttl := expiry.Sub(s.now())
 	// Round up to whole milliseconds (PX), never below MinTTL.
-	ttl = max((ttl+time.Millisecond-1).Truncate(time.Millisecond), MinTTL)
+	ttl = max((ttl + time.Millisecond - 1).Truncate(time.Millisecond), MinTTL)
 	ok, err := s.rdb.SetNX(ctx, s.Key(id), 1, ttl).Result()
 	if err != nil {
 		return false, &Error{Op: "consume", Err: err}
