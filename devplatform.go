@@ -99,8 +99,17 @@ func DevPlatformFromEnv(getenv func(string) string) DevPlatform {
 
 // LoadDevPlatform reads the dev-platform.json file at path (skipped when
 // path is empty) and then the MNO_DEVPL_* variables through getenv (nil
-// means none); a variable that is set and not empty overrides the file. The
-// result must name an environment key and secret.
+// means none). The result must name an environment key and secret.
+//
+// Precedence, highest first:
+//  1. values the app sets in code on the returned DevPlatform (or a
+//     DevPlatform built by hand and passed to [AutoConfigure]);
+//  2. an MNO_DEVPL_* variable that is set and not empty;
+//  3. the file's "dev-platform" (or "dev_platform") and "environment" blocks;
+//  4. the defaults, DefaultDevPlatformHost and DefaultDevPlatformAPIPath.
+//
+// The file has the keys host and api_path under "dev-platform", and name,
+// api_key and api_secret under "environment"; any other key is an error.
 func LoadDevPlatform(path string, getenv func(string) string) (DevPlatform, error) {
 	var dp DevPlatform
 	if path != "" {
@@ -217,6 +226,10 @@ type options struct {
 	logger     *slog.Logger
 	userAgent  string
 	retry      retry.Policy
+	now        func() time.Time
+	cacheDir   string
+	cacheTTL   time.Duration
+	refresh    time.Duration
 }
 
 // WithHTTPClient sets the HTTP client. The default has a 30 s timeout and
@@ -267,6 +280,63 @@ func WithRetries(n int) Option {
 	}
 }
 
+// DefaultCacheTTL is how long a cached configuration is used without
+// asking the developer platform (the PHP SDK's 12 hours).
+const DefaultCacheTTL = 12 * time.Hour
+
+// WithCache keeps a copy of the fetched configuration in dir (created 0700
+// if missing), one file per environment: the file name is a hash of the
+// configuration URL and the environment key, never the secret. The file
+// holds the marketplaces' API keys, so it is written 0600, atomically
+// (temporary file, then rename). See [AutoConfigure] for when the copy is
+// used.
+func WithCache(dir string) Option {
+	return func(o *options) error {
+		if strings.TrimSpace(dir) == "" {
+			return errors.New("maestrano: WithCache: empty directory")
+		}
+		o.cacheDir = dir
+		return nil
+	}
+}
+
+// WithCacheTTL sets how long a cached copy is fresh (default
+// DefaultCacheTTL). A stale copy is still used when the platform is down.
+func WithCacheTTL(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return errors.New("maestrano: WithCacheTTL: duration must be positive")
+		}
+		o.cacheTTL = d
+		return nil
+	}
+}
+
+// WithClock sets the clock used for cache ages (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(o *options) error {
+		if now == nil {
+			return errors.New("maestrano: WithClock: nil clock")
+		}
+		o.now = now
+		return nil
+	}
+}
+
+// WithRefresh makes [AutoConfigureSource] fetch the configuration again
+// every interval in a background goroutine, until its ctx is done. A failed
+// refresh keeps the current configuration and logs a warning. Ignored by
+// [AutoConfigure].
+func WithRefresh(interval time.Duration) Option {
+	return func(o *options) error {
+		if interval <= 0 {
+			return errors.New("maestrano: WithRefresh: interval must be positive")
+		}
+		o.refresh = interval
+		return nil
+	}
+}
+
 // withRetrySleep replaces the backoff wait (tests).
 func withRetrySleep(f func(context.Context, time.Duration) error) Option {
 	return func(o *options) error { o.retry.Sleep = f; return nil }
@@ -278,6 +348,8 @@ func buildOptions(opts []Option) (*options, error) {
 		logger:     slog.New(slog.DiscardHandler),
 		userAgent:  DefaultUserAgent(),
 		retry:      retry.Policy{MaxRetries: retry.DefaultMaxRetries},
+		now:        time.Now,
+		cacheTTL:   DefaultCacheTTL,
 	}
 	for _, opt := range opts {
 		if err := opt(o); err != nil {
@@ -298,7 +370,32 @@ type marketplacesBody struct {
 // marketplace must pass [Marketplace.Validate]; if one does not, the error
 // names it and no registry is returned, so that a broken tenant is seen at
 // start-up rather than at a user's login.
+//
+// With [WithCache], a copy younger than the cache TTL is used without a
+// network call, a successful answer is written to the cache, and when the
+// developer platform is down (transport error, 5xx, 429, an answer that is
+// not JSON) a cached copy of any age is used and a warning logged. An
+// answer that refuses the request (401, 404, an "error" body) or a
+// configuration that does not validate is never cached and never papered
+// over with the cached copy.
 func AutoConfigure(ctx context.Context, dp DevPlatform, opts ...Option) (*Registry, error) {
+	c, err := newConfigurer(dp, opts)
+	if err != nil {
+		return nil, err
+	}
+	return c.load(ctx)
+}
+
+// configurer fetches one environment's configuration, through the cache
+// when there is one.
+type configurer struct {
+	dp       DevPlatform
+	o        *options
+	endpoint string
+	cache    *diskCache
+}
+
+func newConfigurer(dp DevPlatform, opts []Option) (*configurer, error) {
 	o, err := buildOptions(opts)
 	if err != nil {
 		return nil, err
@@ -307,6 +404,49 @@ func AutoConfigure(ctx context.Context, dp DevPlatform, opts ...Option) (*Regist
 		return nil, err
 	}
 	endpoint, _ := dp.MarketplacesURL()
+	c := &configurer{dp: dp, o: o, endpoint: endpoint}
+	if o.cacheDir != "" {
+		c.cache = &diskCache{dir: o.cacheDir, url: endpoint, envKey: dp.EnvKey}
+	}
+	return c, nil
+}
+
+// load answers from a fresh cached copy, else fetches, else falls back to
+// a stale cached copy when the platform is down.
+func (c *configurer) load(ctx context.Context) (*Registry, error) {
+	var cached *cacheEntry
+	if c.cache != nil {
+		var err error
+		cached, err = c.cache.read()
+		if err != nil {
+			c.o.logger.LogAttrs(ctx, slog.LevelWarn, "maestrano: configuration cache unreadable; fetching", slog.String("error", err.Error()))
+		}
+		if cached != nil && c.o.now().Before(cached.FetchedAt.Add(c.o.cacheTTL)) {
+			reg, err := parseMarketplaces(cached.Body)
+			if err == nil {
+				c.o.logger.LogAttrs(ctx, slog.LevelDebug, "maestrano: configured from cache", slog.Time("fetched_at", cached.FetchedAt), slog.Any("marketplaces", reg.Names()))
+				return reg, nil
+			}
+			c.o.logger.LogAttrs(ctx, slog.LevelWarn, "maestrano: cached configuration invalid; fetching", slog.String("error", err.Error()))
+			cached = nil
+		}
+	}
+	reg, err := c.fetch(ctx)
+	if err == nil || cached == nil || ctx.Err() != nil || !platformDown(err) {
+		return reg, err
+	}
+	stale, perr := parseMarketplaces(cached.Body)
+	if perr != nil {
+		return nil, err
+	}
+	c.o.logger.LogAttrs(ctx, slog.LevelWarn, "maestrano: developer platform unavailable; using the cached configuration",
+		slog.Time("fetched_at", cached.FetchedAt), slog.Duration("age", c.o.now().Sub(cached.FetchedAt)), slog.String("error", err.Error()))
+	return stale, nil
+}
+
+// fetch asks the developer platform and, on success, writes the cache.
+func (c *configurer) fetch(ctx context.Context) (*Registry, error) {
+	o, dp, endpoint := c.o, c.dp, c.endpoint
 	const op = "fetch marketplaces"
 	resp, err := o.retry.Do(ctx, func() (*http.Response, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
@@ -330,16 +470,18 @@ func AutoConfigure(ctx context.Context, dp DevPlatform, opts ...Option) (*Regist
 		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, Message: fmt.Sprintf("answer larger than %d bytes", maxConfigBodySize)}
 	}
 	if httpclient.IsRedirect(resp.StatusCode) {
-		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode,
+		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, transient: true,
 			Message: fmt.Sprintf("redirect to %q not followed: set the developer platform host to the final URL", truncateString(resp.Header.Get("Location"), 200))}
 	}
 	var body marketplacesBody
 	jsonErr := json.Unmarshal(data, &body)
 	if resp.StatusCode >= 300 {
-		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, Message: errorMessage(body.Error, data, jsonErr)}
+		s := resp.StatusCode
+		return nil, &APIError{Op: op, URL: endpoint, StatusCode: s, Message: errorMessage(body.Error, data, jsonErr),
+			transient: s >= 500 || s == http.StatusTooManyRequests || s == http.StatusRequestTimeout}
 	}
 	if jsonErr != nil {
-		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, Message: "answer is not JSON: " + jsonErr.Error()}
+		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, Message: "answer is not JSON: " + jsonErr.Error(), transient: true}
 	}
 	if len(body.Error) > 0 && string(body.Error) != "null" {
 		return nil, &APIError{Op: op, URL: endpoint, Message: errorMessage(body.Error, data, nil)}
@@ -347,20 +489,40 @@ func AutoConfigure(ctx context.Context, dp DevPlatform, opts ...Option) (*Regist
 	if body.Marketplaces == nil {
 		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, Message: `answer has no "marketplaces" array`}
 	}
-	mps := make([]*Marketplace, 0, len(body.Marketplaces))
-	for i, raw := range body.Marketplaces {
+	reg, err := registryFromRaw(body.Marketplaces)
+	if err != nil {
+		return nil, err
+	}
+	o.logger.LogAttrs(ctx, slog.LevelDebug, "maestrano: configured", slog.Any("marketplaces", reg.Names()))
+	if c.cache != nil {
+		if err := c.cache.write(data, o.now()); err != nil {
+			o.logger.LogAttrs(ctx, slog.LevelWarn, "maestrano: configuration cache not written", slog.String("error", err.Error()))
+		}
+	}
+	return reg, nil
+}
+
+// platformDown reports whether err says the developer platform could not
+// answer (rather than that it refused or served a broken configuration).
+func platformDown(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.transient
+	}
+	var cfgErr *ConfigError
+	return !errors.As(err, &cfgErr)
+}
+
+func registryFromRaw(raws []json.RawMessage) (*Registry, error) {
+	mps := make([]*Marketplace, 0, len(raws))
+	for i, raw := range raws {
 		var mp Marketplace
 		if err := json.Unmarshal(raw, &mp); err != nil {
 			return nil, &ConfigError{Problems: []string{fmt.Sprintf("marketplaces[%d] does not decode: %v", i, err)}}
 		}
 		mps = append(mps, &mp)
 	}
-	reg, err := NewRegistry(mps...)
-	if err != nil {
-		return nil, err
-	}
-	o.logger.LogAttrs(ctx, slog.LevelDebug, "maestrano: configured", slog.Any("marketplaces", reg.Names()))
-	return reg, nil
+	return NewRegistry(mps...)
 }
 
 func errorMessage(field json.RawMessage, body []byte, jsonErr error) string {

@@ -17,8 +17,35 @@
 //	mp, err := reg.Get("maestrano")
 //
 // [LoadDevPlatform] reads the dev-platform.json shape of the original SDKs and
-// the MNO_DEVPL_* environment variables; a variable that is set wins over the
-// file.
+// the MNO_DEVPL_* environment variables. Precedence, highest first: values
+// set in code on the [DevPlatform], then a set MNO_DEVPL_* variable, then the
+// file, then the defaults.
+//
+// # Cache and refresh
+//
+// [WithCache] keeps the fetched configuration on disk, one 0600 file per
+// environment, written atomically. A copy younger than [WithCacheTTL]
+// (default 12 h) is used without a network call; when the developer
+// platform is down, a copy of any age is used and a warning logged, so that
+// the app still starts. Refusals (wrong credentials, an "error" answer) and
+// invalid configurations are never cached nor hidden by the cache.
+//
+// [AutoConfigureSource] returns a [RegistrySource], which swaps in a
+// refreshed registry atomically; with [WithRefresh] it refreshes in the
+// background until its ctx is done. Code that only reads takes a
+// [RegistryProvider], which both *Registry and *RegistrySource satisfy.
+//
+// # Static configuration
+//
+// Apps that do not use the developer platform build the registry from
+// [Marketplace] values ([NewRegistry]) or from a JSON file in the shape of
+// the developer platform's answer ([LoadRegistryFile], [ParseRegistry]).
+//
+// # Metadata
+//
+// [Marketplace.Metadata] and [Registry.Metadata] give a view of the
+// configuration for diagnostics or a metadata endpoint; it never includes
+// the API key.
 //
 // # Errors
 //

@@ -33,6 +33,10 @@ type APIError struct {
 	StatusCode int
 	// Message is the platform's error message, truncated to 512 bytes.
 	Message string
+
+	// transient says the platform could not answer (5xx, 429, a redirect,
+	// an answer that is not JSON), as opposed to a refusal.
+	transient bool
 }
 
 // Error describes the failed call, with the platform's message.

@@ -24,3 +24,21 @@ func FuzzParseDevPlatformFile(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRegistry: a static configuration file never panics the reader.
+func FuzzParseRegistry(f *testing.F) {
+	for _, p := range []string{"testdata/registry/static/marketplaces.json", "testdata/registry/typo/marketplaces.json"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"marketplaces":[{}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		reg, err := ParseRegistry(bytes.NewReader(data))
+		if (err == nil) == (reg == nil) {
+			t.Fatalf("registry %v with error %v", reg, err)
+		}
+	})
+}

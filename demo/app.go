@@ -1,32 +1,42 @@
 package demo
 
 import (
+	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"slices"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/maestrano-go/maestrano"
-	"github.com/maestrano-go/maestrano/saml"
 	"github.com/maestrano-go/maestrano/sso"
 )
 
-// maxConsumeBody bounds the consume POST (the SAMLResponse and a little more).
-const maxConsumeBody = saml.DefaultMaxResponseSize + 64<<10
+// maxFormBody bounds the app's own forms.
+const maxFormBody = 64 << 10
 
-// App is the demo app. It is an http.Handler.
+// keyFile holds the app's secret key (session cookies, CSRF tokens) in its
+// data directory.
+const keyFile = "app.key"
+
+// App is the demo app. It is an http.Handler; [App.Close] closes its
+// database.
 type App struct {
 	mux      *http.ServeMux
-	services map[string]*sso.Service
-	names    []string
-	sessions *store[session]
-	logins   *store[login]
+	reg      *maestrano.Registry
+	set      *sso.Set
+	mw       *sso.Middleware
+	store    sso.SessionStore
+	csrfKey  []byte
+	db       *db
 	now      func() time.Time
 	logger   *slog.Logger
+	pages    map[string]*template.Template
+	webhooks map[string]*webhookRoute
 }
 
 // Option configures an [App].
@@ -36,6 +46,7 @@ type appConfig struct {
 	now        func() time.Time
 	logger     *slog.Logger
 	httpClient *http.Client
+	dataDir    string
 }
 
 // WithClock sets the clock of the app and of its SSO checks.
@@ -44,83 +55,123 @@ func WithClock(now func() time.Time) Option { return func(c *appConfig) { c.now 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(c *appConfig) { c.logger = l } }
 
-// WithHTTPClient sets the client used for session checks.
+// WithHTTPClient sets the client used for session checks and platform calls.
 func WithHTTPClient(hc *http.Client) Option { return func(c *appConfig) { c.httpClient = hc } }
 
-// New builds the app for every marketplace of reg. Routes follow each
-// marketplace's sso.init_path and sso.consume_path.
-func New(reg *maestrano.Registry, opts ...Option) (*App, error) {
+// WithDataDir keeps the app's database (demo.db) and secret key (app.key)
+// in dir, created 0700 if missing, so that users stay logged in across
+// restarts. Without it both live in memory.
+func WithDataDir(dir string) Option { return func(c *appConfig) { c.dataDir = dir } }
+
+// New builds the app for every marketplace of reg and opens its database.
+// Routes follow each marketplace's sso.init_path, sso.consume_path and
+// webhook paths.
+func New(ctx context.Context, reg *maestrano.Registry, opts ...Option) (*App, error) {
 	cf := appConfig{now: time.Now, logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(&cf)
 	}
-	if cf.now == nil || cf.logger == nil {
-		return nil, errors.New("demo: nil clock or logger")
+	if cf.now == nil || cf.logger == nil || reg == nil {
+		return nil, errors.New("demo: nil registry, clock or logger")
 	}
-	a := &App{mux: http.NewServeMux(), services: map[string]*sso.Service{}, now: cf.now, logger: cf.logger}
-	a.sessions = newStore[session](cf.now, sessionCookie, sessionLifetime, false)
-	a.logins = newStore[login](cf.now, loginCookie, loginLifetime, true)
+	pages, err := parsePages()
+	if err != nil {
+		return nil, fmt.Errorf("demo: templates: %w", err)
+	}
+	dbPath, key := "", make([]byte, 64)
+	_, _ = rand.Read(key)
+	if cf.dataDir != "" {
+		if err := os.MkdirAll(cf.dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("demo: data directory: %w", err)
+		}
+		dbPath = filepath.Join(cf.dataDir, dbFile)
+		if key, err = loadOrCreateKey(filepath.Join(cf.dataDir, keyFile)); err != nil {
+			return nil, err
+		}
+	}
+	d, err := openDB(ctx, dbPath, cf.now)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{mux: http.NewServeMux(), reg: reg, db: d, now: cf.now, logger: cf.logger, pages: pages,
+		webhooks: map[string]*webhookRoute{}}
+	if err := a.routes(cf, key); err != nil {
+		d.close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// loadOrCreateKey reads the app's 64-byte secret key, or creates it (0600).
+func loadOrCreateKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err == nil && len(key) == 64 {
+		return key, nil
+	}
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("demo: key file %s is unreadable or not 64 bytes; delete it to make a new one (users log in again)", path)
+	}
+	key = make([]byte, 64)
+	_, _ = rand.Read(key)
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("demo: write key: %w", err)
+	}
+	return key, nil
+}
+
+// Close closes the app's database.
+func (a *App) Close() error { return a.db.close() }
+
+// routes wires the SDK: one sso.Service per marketplace (sso.Set), the
+// login handlers mounted at each marketplace's init and consume paths, the
+// session in a signed cookie, and the middleware that re-checks it.
+func (a *App) routes(cf appConfig, key []byte) error {
 	ssoOpts := []sso.Option{sso.WithClock(cf.now), sso.WithLogger(cf.logger)}
 	if cf.httpClient != nil {
 		ssoOpts = append(ssoOpts, sso.WithHTTPClient(cf.httpClient))
 	}
-	routes := map[string][]route{}
-	for _, name := range reg.Names() {
-		mp, err := reg.Get(name)
-		if err != nil {
-			return nil, err
-		}
-		svc, err := sso.New(mp, ssoOpts...)
-		if err != nil {
-			return nil, err
-		}
-		a.services[name] = svc
-		a.names = append(a.names, name)
-		for _, r := range []struct{ method, u string }{{"GET", svc.InitURL()}, {"POST", svc.ACSURL()}} {
-			u, err := url.Parse(r.u)
-			if err != nil {
-				return nil, fmt.Errorf("demo: marketplace %s: %w", name, err)
-			}
-			key := r.method + " " + u.EscapedPath()
-			routes[key] = append(routes[key], route{marketplace: name, query: u.Query()})
-		}
+	set, err := sso.NewSet(a.reg, ssoOpts...)
+	if err != nil {
+		return err
 	}
-	for pattern, rs := range routes {
-		handler := a.handleInit
-		if pattern[:4] == "POST" {
-			handler = a.handleConsume
-		}
-		a.mux.Handle(pattern, a.dispatch(rs, handler))
+	a.set = set
+	keys, err := sso.NewKeyring(key[:32])
+	if err != nil {
+		return err
 	}
-	a.mux.HandleFunc("GET /{$}", a.handleHome)
-	a.mux.HandleFunc("POST /logout", a.handleLogout)
-	return a, nil
-}
-
-// route is one marketplace's claim on a path: the query parameters its
-// configured URL carries must be present in the request.
-type route struct {
-	marketplace string
-	query       url.Values
-}
-
-func (a *App) dispatch(rs []route, h func(http.ResponseWriter, *http.Request, *sso.Service)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		for _, rt := range rs {
-			match := true
-			for k, vs := range rt.query {
-				if !slices.Equal(q[k], vs) {
-					match = false
-				}
-			}
-			if match {
-				h(w, r, a.services[rt.marketplace])
-				return
-			}
+	a.csrfKey = key[32:]
+	store, err := sso.NewCookieStore(keys, sso.WithCookieClock(cf.now))
+	if err != nil {
+		return err
+	}
+	a.store = store
+	// Only group_id (which group to log in through) goes on to the IdP;
+	// other parameters of the init URL are the app's business.
+	if err := set.Mount(a.mux, keys, store, a.onLogin,
+		sso.WithForwardedParams("group_id"), sso.WithErrorHandler(a.loginFailed), sso.WithHandlerLogger(cf.logger)); err != nil {
+		return err
+	}
+	a.mw, err = sso.NewMiddleware(set, store,
+		sso.WithLoginRequired(http.RedirectHandler("/", http.StatusSeeOther)),
+		sso.WithIdPUnavailable(a.idpUnavailable),
+		sso.WithMiddlewareLogger(cf.logger))
+	if err != nil {
+		return err
+	}
+	for _, name := range a.reg.Names() {
+		mp, err := a.reg.Get(name)
+		if err != nil {
+			return err
 		}
-		a.page(w, http.StatusNotFound, errorPage{Title: "Unknown marketplace", Message: "No marketplace is configured for this URL."})
-	})
+		a.webhookRoutes(mp)
+	}
+	a.mux.Handle("GET /{$}", a.mw.Optional(http.HandlerFunc(a.handleHome)))
+	a.mux.Handle("POST /logout", a.mw.Require(a.page(func(w http.ResponseWriter, r *http.Request, _ *request) {
+		a.mw.Logout().ServeHTTP(w, r)
+	})))
+	a.mux.Handle("GET /events", a.mw.Require(a.page(a.handleEvents)))
+	a.mux.HandleFunc("GET /static/live.js", serveLiveJS)
+	return nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -132,194 +183,125 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.mux.ServeHTTP(w, r)
 }
 
-func (a *App) handleHome(w http.ResponseWriter, r *http.Request) {
-	id, s, ok := a.sessions.get(r)
-	if !ok {
-		var logins []loginLink
-		for _, name := range a.names {
-			logins = append(logins, loginLink{Marketplace: name, URL: a.services[name].InitURL()})
-		}
-		a.page(w, http.StatusOK, homePage{Logins: logins, NoMarketplace: len(logins) == 0})
-		return
-	}
-	svc := a.services[s.identity.Marketplace]
-	sess := s.identity.Session
-	valid, err := svc.CheckSession(r.Context(), &sess)
-	if !valid {
-		if r.Context().Err() != nil {
-			// The browser went away mid-check: nothing is known about
-			// the session, so keep it.
-			return
-		}
-		// The platform ended the session, or cannot confirm it: log out
-		// locally (fail closed).
-		a.logger.LogAttrs(r.Context(), slog.LevelInfo, "demo: platform session not confirmed", slog.String("user", sess.UserUID), slog.Any("error", err))
-		a.sessions.drop(w, r, id)
-		var checkErr *sso.SessionCheckError
-		if errors.As(err, &checkErr) {
-			// Sending the browser to an IdP that does not answer would
-			// end on a browser error page; say what happened instead.
-			a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Session not confirmed",
-				Message: "The marketplace could not confirm your session, so you were logged out. Try logging in again in a moment.", Retry: svc.InitURL()})
-			return
-		}
-		http.Redirect(w, r, svc.InitURL(), http.StatusSeeOther)
-		return
-	}
-	if !sess.Recheck.Equal(s.identity.Session.Recheck) {
-		ident := *s.identity
-		ident.Session = sess
-		s.identity = &ident
-		if err := a.sessions.put(w, r, id, s); err != nil {
-			a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Busy", Message: err.Error()})
-			return
-		}
-	}
-	a.page(w, http.StatusOK, homePage{Identity: s.identity, LogoutAction: "/logout"})
+// onLogin is the SDK's login callback: the user, group and membership are
+// found or created in the app's own database.
+func (a *App) onLogin(_ http.ResponseWriter, r *http.Request, id *sso.Identity) error {
+	_, err := a.db.findOrCreateForMaestrano(r.Context(), id)
+	return err
 }
 
-func (a *App) handleInit(w http.ResponseWriter, r *http.Request, svc *sso.Service) {
-	// Only group_id (which group to log in through) goes on to the IdP;
-	// other parameters of the init URL are the app's business.
-	var params url.Values
-	if g := r.URL.Query().Get("group_id"); g != "" {
-		params = url.Values{"group_id": {g}}
+// loginFailed shows why a login did not complete.
+func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, err *sso.LoginError) {
+	a.logger.LogAttrs(r.Context(), slog.LevelWarn, "demo: login failed", slog.String("error", err.Error()))
+	retry := ""
+	if svc, ok := a.set.Service(err.Marketplace); ok {
+		retry = svc.InitURL()
 	}
-	redirect, reqID, err := svc.StartLogin(params)
-	if err != nil {
-		a.page(w, http.StatusInternalServerError, errorPage{Title: "Cannot start login", Message: err.Error()})
-		return
+	msg := err.Err.Error()
+	switch {
+	case err.Status == http.StatusRequestEntityTooLarge:
+		msg = "The login form is too large."
+	case err.Status >= 500:
+		msg = "The app could not complete the login; try again."
 	}
-	id, l, _ := a.logins.get(r)
-	now := a.now()
-	pending := slices.DeleteFunc(slices.Clone(l.pending), func(p pendingRequest) bool { return !now.Before(p.expires) })
-	pending = append(pending, pendingRequest{marketplace: svc.Marketplace(), id: reqID, expires: now.Add(loginLifetime)})
-	if len(pending) > maxPending {
-		pending = pending[len(pending)-maxPending:]
-	}
-	if err := a.logins.put(w, r, id, login{pending: pending}); err != nil {
-		a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Busy", Message: err.Error()})
-		return
-	}
-	http.Redirect(w, r, redirect, http.StatusFound)
+	a.errorPage(w, err.Status, errorPage{Title: "Login refused", Message: msg, Retry: retry})
 }
 
-func (a *App) handleConsume(w http.ResponseWriter, r *http.Request, svc *sso.Service) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxConsumeBody)
-	if err := r.ParseForm(); err != nil {
-		a.page(w, http.StatusRequestEntityTooLarge, errorPage{Title: "Login refused", Message: "The login form is too large or malformed."})
-		return
-	}
-	samlResponse := r.PostForm.Get("SAMLResponse")
-	if samlResponse == "" {
-		a.page(w, http.StatusBadRequest, errorPage{Title: "Login refused", Message: "The request carries no SAMLResponse."})
-		return
-	}
-	loginID, l, _ := a.logins.get(r)
-	var ids []string
-	now := a.now()
-	for _, p := range l.pending {
-		if p.marketplace == svc.Marketplace() && now.Before(p.expires) {
-			ids = append(ids, p.id)
+// idpUnavailable: the IdP could not confirm the session, so the SDK logged
+// the user out (fail closed). Sending the browser to an IdP that does not
+// answer would end on a browser error page; say what happened instead.
+func (a *App) idpUnavailable(w http.ResponseWriter, _ *http.Request, svc *sso.Service, _ error) {
+	a.errorPage(w, http.StatusServiceUnavailable, errorPage{Title: "Session not confirmed",
+		Message: "The marketplace could not confirm your session, so you were logged out. Try logging in again in a moment.", Retry: svc.InitURL()})
+}
+
+// request is a logged-in request: the platform session (checked by the
+// SDK's middleware) and the user as the app's database knows them.
+type request struct {
+	session sso.Session
+	user    *localUser
+	csrf    string
+}
+
+// page wraps a page behind [sso.Middleware.Require]. On every request it
+// checks that the app's own database still lets the user into the group
+// (account webhooks remove memberships and disable groups), and on POST the
+// CSRF token.
+func (a *App) page(h func(http.ResponseWriter, *http.Request, *request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, ok := a.logged(w, r)
+		if !ok {
+			return
 		}
-	}
-	ident, err := svc.FinishLogin(r.Context(), samlResponse, ids...)
-	if err != nil {
-		a.page(w, http.StatusUnauthorized, errorPage{Title: "Login refused", Message: err.Error(), Retry: svc.InitURL()})
-		return
-	}
-	if loginID != "" {
-		a.logins.drop(w, r, loginID)
-	}
-	// A new session id on login, so that a planted id is worthless.
-	if oldID, _, ok := a.sessions.get(r); ok {
-		a.sessions.forget(oldID)
-	}
-	if err := a.sessions.put(w, r, "", session{identity: ident}); err != nil {
-		a.page(w, http.StatusServiceUnavailable, errorPage{Title: "Busy", Message: err.Error()})
-		return
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+			if !a.checkCSRF(r, req) {
+				a.errorPage(w, http.StatusForbidden, errorPage{Title: "Forbidden",
+					Message: "The form was not sent by this app (missing or wrong CSRF token). Reload the page and try again."})
+				return
+			}
+		}
+		h(w, r, req)
+	})
 }
 
-func (a *App) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		a.page(w, http.StatusForbidden, errorPage{Title: "Forbidden", Message: "Cross-site logout is not allowed."})
-		return
-	}
-	id, s, ok := a.sessions.get(r)
+// logged reads the session the middleware put in the context and the
+// user's local access. When it returns false it has answered the request.
+func (a *App) logged(w http.ResponseWriter, r *http.Request) (*request, bool) {
+	sess, ok := sso.FromContext(r.Context())
 	if !ok {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil, false
+	}
+	ctx := r.Context()
+	user := sso.RealUID(sess.UserUID)
+	lu, ok, err := a.db.access(ctx, sess.Marketplace, user, sess.GroupUID)
+	if err != nil {
+		a.fail(w, r, err)
+		return nil, false
+	}
+	if !ok {
+		// Log out locally: the next page is the login page.
+		if err := a.store.Clear(w, r); err != nil {
+			a.logger.LogAttrs(ctx, slog.LevelError, "demo: clear session", slog.String("error", err.Error()))
+		}
+		msg := "You are no longer a member of " + a.db.groupName(ctx, sess.Marketplace, sess.GroupUID) + " in this app."
+		if lu != nil {
+			msg = lu.GroupName + " no longer uses this app: its subscription was cancelled on the marketplace."
+		}
+		a.logger.LogAttrs(ctx, slog.LevelInfo, "demo: access removed", slog.String("user", user), slog.String("group", sess.GroupUID))
+		a.errorPage(w, http.StatusForbidden, errorPage{Title: "Access removed", Message: msg})
+		return nil, false
+	}
+	return &request{session: sess, user: lu, csrf: a.csrfToken(sess)}, true
+}
+
+func (a *App) handleHome(w http.ResponseWriter, r *http.Request) {
+	if _, ok := sso.FromContext(r.Context()); !ok {
+		var logins []loginLink
+		for _, name := range a.set.Names() {
+			svc, _ := a.set.Service(name)
+			logins = append(logins, loginLink{Marketplace: name, URL: svc.InitURL()})
+		}
+		a.render(w, r, http.StatusOK, "login", nil, loginPage{Logins: logins, NoMarketplace: len(logins) == 0})
 		return
 	}
-	a.sessions.drop(w, r, id)
-	http.Redirect(w, r, a.services[s.identity.Marketplace].LogoutURL(s.identity.User.UID), http.StatusSeeOther)
+	a.page(func(w http.ResponseWriter, r *http.Request, req *request) {
+		a.render(w, r, http.StatusOK, "dashboard", req, dashboardPage{User: req.user})
+	}).ServeHTTP(w, r)
 }
 
-// sameOrigin refuses a request a browser marks as cross-site, by
-// Sec-Fetch-Site or by an Origin that is not this host.
-func sameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
-		return false
+func (a *App) handleEvents(w http.ResponseWriter, r *http.Request, req *request) {
+	evs, err := a.db.events(r.Context(), req.user.Marketplace, req.user.GroupUID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			return false
-		}
-	}
-	return true
+	a.render(w, r, http.StatusOK, "events", req, eventsPage{Events: evs})
 }
 
-type loginLink struct{ Marketplace, URL string }
-
-type homePage struct {
-	Logins        []loginLink
-	NoMarketplace bool
-	Identity      *sso.Identity
-	LogoutAction  string
+// fail answers an internal error without its details, which are logged.
+func (a *App) fail(w http.ResponseWriter, r *http.Request, err error) {
+	a.logger.LogAttrs(r.Context(), slog.LevelError, "demo: request failed", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	a.errorPage(w, http.StatusInternalServerError, errorPage{Title: "Error", Message: "Something went wrong in the app; try again."})
 }
-
-type errorPage struct {
-	Title, Message, Retry string
-}
-
-func (a *App) page(w http.ResponseWriter, status int, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	name := "home"
-	if _, ok := data.(errorPage); ok {
-		name = "error"
-	}
-	if err := pages.ExecuteTemplate(w, name, data); err != nil {
-		a.logger.Error("demo: render", slog.String("error", err.Error()))
-	}
-}
-
-var pages = template.Must(template.New("").Parse(`
-{{define "head"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo App</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}th{text-align:left;padding-right:1rem}
-.btn{display:inline-block;background:#2860c8;color:#fff;padding:.6rem 1rem;border-radius:.3rem;text-decoration:none;border:0;font-size:1rem;cursor:pointer}</style>
-</head><body><h1>Demo App</h1>{{end}}
-{{define "home"}}{{template "head"}}
-{{if .Identity}}{{with .Identity}}
-<p id="welcome">Welcome, {{.User.FirstName}} {{.User.LastName}}.</p>
-<table id="identity">
-<tr><th>Name</th><td id="user-name">{{.User.FirstName}} {{.User.LastName}}</td></tr>
-<tr><th>Email</th><td id="user-email">{{.User.Email}}</td></tr>
-<tr><th>User uid</th><td id="user-uid">{{.User.UID}}</td></tr>
-<tr><th>Group name</th><td id="group-name">{{.Group.Name}}</td></tr>
-<tr><th>Group uid</th><td id="group-uid">{{.Group.UID}}</td></tr>
-<tr><th>Role</th><td id="role">{{.Membership.Role}}</td></tr>
-<tr><th>Marketplace</th><td id="marketplace">{{.Marketplace}}</td></tr>
-</table>{{end}}
-<form method="post" action="{{.LogoutAction}}"><button class="btn" id="logout" type="submit">Log out</button></form>
-{{else}}
-<p>You are not logged in.</p>
-{{if .NoMarketplace}}<p id="no-marketplace">The developer platform lists no marketplace for this app, so there is nowhere to log in from. Check the app's marketplaces on the developer platform.</p>{{end}}
-{{range .Logins}}<p><a class="btn login" href="{{.URL}}">Log in with Maestrano</a> <small>({{.Marketplace}})</small></p>{{end}}
-{{end}}</body></html>{{end}}
-{{define "error"}}{{template "head"}}<h2 id="error-title">{{.Title}}</h2><p id="error-message">{{.Message}}</p>
-{{if .Retry}}<p><a class="btn" href="{{.Retry}}">Try again</a></p>{{end}}<p><a href="/">Home</a></p></body></html>{{end}}
-`))

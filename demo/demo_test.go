@@ -37,6 +37,8 @@ type platform struct {
 	appURL  string
 	initURL string
 	clock   *clock
+	app     *demo.App
+	reg     *maestrano.Registry
 	// checks counts session-check calls the sandbox received.
 	checks atomic.Int64
 	// failChecks makes the session check answer 503, as a platform that is down.
@@ -92,10 +94,13 @@ func startOn(t *testing.T, sandboxHost string) *platform {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := demo.New(reg, demo.WithClock(p.clock.Now))
+	app, err := demo.New(t.Context(), reg, demo.WithClock(p.clock.Now), demo.WithDataDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { app.Close() })
+	p.app = app
+	p.reg = reg
 	appSrv.Config.Handler = app
 	appSrv.Start()
 	t.Cleanup(appSrv.Close)
@@ -206,10 +211,10 @@ func TestBadConsumeRequests(t *testing.T) {
 		status  int
 		wantMsg string
 	}{
-		{"missing", "", http.StatusBadRequest, "The request carries no SAMLResponse."},
+		{"missing", "", http.StatusBadRequest, "the request carries no SAMLResponse"},
 		{"not base64", "%%%", http.StatusUnauthorized, "saml: response refused: malformed: SAMLResponse is not base64"},
 		{"not xml", base64.StdEncoding.EncodeToString([]byte("hello")), http.StatusUnauthorized, "saml: response refused: malformed"},
-		{"too large", strings.Repeat("A", 3<<20), http.StatusRequestEntityTooLarge, "The login form is too large or malformed."},
+		{"too large", strings.Repeat("A", 3<<20), http.StatusRequestEntityTooLarge, "The login form is too large."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -305,8 +310,8 @@ func TestLogout(t *testing.T) {
 	t.Parallel()
 	p := start(t)
 	b := flowtest.NewBrowser(t)
-	b.Login(p.initURL, "usr-2", "")
-	page := b.PostForm(p.appURL+"/logout", nil)
+	home := b.Login(p.initURL, "usr-2", "")
+	page := b.PostForm(p.appURL+"/logout", url.Values{"csrf_token": {flowtest.Field(home.Body, "csrf_token")}})
 	want := p.sbURL + "/app_logout?user_uid=usr-2"
 	if page.Status != http.StatusSeeOther || page.Location != want {
 		t.Fatalf("logout: status %d location %q, want 303 to %s", page.Status, page.Location, want)

@@ -42,6 +42,20 @@ func (e *ValidationError) Error() string {
 	return fmt.Sprintf("saml: response refused: %s: %s", e.Reason, e.Detail)
 }
 
+// PublicMessage returns a message for the end user whose login failed. It
+// says only what the user can do, never what was wrong with the response:
+// show it, and log Error() for the developer.
+func (e *ValidationError) PublicMessage() string {
+	switch e.Reason {
+	case ReasonExpired, ReasonNotYetValid:
+		return "The login took too long or a clock is off. Please log in again."
+	case ReasonReplay, ReasonInResponseTo:
+		return "This login link was already used or belongs to another session. Please log in again."
+	default:
+		return "The login could not be verified. Please try again, or contact the app's support if it keeps failing."
+	}
+}
+
 // Unwrap returns the underlying error.
 func (e *ValidationError) Unwrap() error { return e.Err }
 

@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/base64"
-	"fmt"
-	"sort"
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
 // DecodeResponse turns the SAMLResponse form value into XML: base64 with any
@@ -21,17 +17,10 @@ func DecodeResponse(encoded string, maxSize int) ([]byte, error) {
 	if len(encoded) > maxSize {
 		return nil, refuse(ReasonTooLarge, "SAMLResponse is %d bytes, limit %d", len(encoded), maxSize)
 	}
-	clean := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '\t', '\r', '\n':
-			return -1
-		}
-		return r
-	}, encoded)
-	if clean == "" {
+	if strings.TrimSpace(encoded) == "" {
 		return nil, refuse(ReasonMalformed, "SAMLResponse is empty")
 	}
-	data, err := base64.StdEncoding.DecodeString(clean)
+	data, err := decodeBase64Spaced(encoded)
 	if err != nil {
 		return nil, refuse(ReasonMalformed, "SAMLResponse is not base64: %v", err)
 	}
@@ -42,8 +31,10 @@ func DecodeResponse(encoded string, maxSize int) ([]byte, error) {
 // ParseResponse verifies a base64 SAMLResponse (the POST binding's form
 // value) and returns its assertion. requestIDs are the IDs of the
 // AuthnRequests this user has outstanding; the assertion must answer one of
-// them unless [WithUnsolicitedResponses] was set and none is given. On
-// failure the error is a [*ValidationError].
+// them. Without requestIDs, a [RequestTracker] (see [WithRequestTracker])
+// must redeem its InResponseTo, or, with [WithUnsolicitedResponses], it
+// must answer no request at all. On failure the error is a
+// [*ValidationError].
 func (sp *ServiceProvider) ParseResponse(ctx context.Context, encoded string, requestIDs ...string) (*Assertion, error) {
 	data, err := DecodeResponse(encoded, sp.maxSize)
 	if err != nil {
@@ -54,125 +45,184 @@ func (sp *ServiceProvider) ParseResponse(ctx context.Context, encoded string, re
 
 // ParseResponseXML is [ServiceProvider.ParseResponse] for a decoded document.
 func (sp *ServiceProvider) ParseResponseXML(ctx context.Context, data []byte, requestIDs ...string) (*Assertion, error) {
-	if len(data) > sp.maxSize {
-		return nil, refuse(ReasonTooLarge, "response is %d bytes, limit %d", len(data), sp.maxSize)
+	if len(requestIDs) == 0 && sp.tracker == nil && !sp.allowUnsolicited {
+		return nil, refuse(ReasonInResponseTo, "no outstanding AuthnRequest for this session (unsolicited responses are not accepted; keep the request ID from NewAuthnRequest and pass it here)")
 	}
-	if len(requestIDs) == 0 && !sp.allowUnsolicited {
-		return nil, refuse(ReasonInResponseTo, "no outstanding AuthnRequest for this session (unsolicited responses are not accepted)")
-	}
-	doc, err := parseStrict(data, sp.maxDepth)
+	sol := solicitation{ids: requestIDs, unsolicited: sp.allowUnsolicited, tracked: len(requestIDs) == 0 && sp.tracker != nil}
+	a, err := sp.verifier.parse(data, sp.now(), sol)
 	if err != nil {
 		return nil, err
 	}
-	root := doc.Root()
-	if !is(root, NSProtocol, "Response") {
-		return nil, refuse(ReasonStructure, "root element is %s, want samlp:Response", root.Tag)
-	}
-	now := sp.now()
-
-	// Structure of the whole document, before any signature work.
-	assertion, respSig, err := sp.checkStructure(root)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkStatus(root); err != nil {
-		return nil, err
-	}
-	if dest := root.SelectAttrValue("Destination", ""); dest != "" && dest != sp.acsURL {
-		return nil, refuse(ReasonDestination, "Destination %q is not this ACS URL %q", truncate(dest, 200), sp.acsURL)
-	}
-	if respSig != nil {
-		if _, err := sp.verify(root, respSig, now); err != nil {
-			return nil, err
+	if sol.tracked && a.InResponseTo != "" {
+		ok, err := sp.tracker.Redeem(ctx, a.InResponseTo)
+		if err != nil {
+			return nil, &ValidationError{Reason: ReasonInResponseTo, Detail: "request tracker: " + err.Error(), Err: err}
 		}
-	}
-	sig, err := oneChild(assertion, NSDSig, "Signature")
-	if err != nil {
-		return nil, &ValidationError{Reason: ReasonSignature, Detail: "the assertion is not signed exactly once", Err: err}
-	}
-	verified, err := sp.verify(assertion, sig, now)
-	if err != nil {
-		return nil, err
-	}
-	// From here on, read only the verified canonical assertion.
-	a, err := sp.readAssertion(verified, now, requestIDs)
-	if err != nil {
-		return nil, err
-	}
-	if irt := root.SelectAttrValue("InResponseTo", ""); irt != "" && irt != a.InResponseTo {
-		return nil, refuse(ReasonInResponseTo, "Response InResponseTo %q differs from the signed assertion's %q", irt, a.InResponseTo)
+		if !ok {
+			return nil, refuse(ReasonInResponseTo, "InResponseTo %q is not an outstanding request (answered already, expired after %s, or never sent by this service provider)", truncate(a.InResponseTo, 100), DefaultRequestLifetime)
+		}
 	}
 	fresh, err := sp.replay.Consume(ctx, a.ID, a.NotOnOrAfter.Add(sp.skew))
 	if err != nil {
 		return nil, &ValidationError{Reason: ReasonReplay, Detail: "replay cache: " + err.Error(), Err: err}
 	}
 	if !fresh {
-		return nil, refuse(ReasonReplay, "assertion %s was already used", a.ID)
+		return nil, refuse(ReasonReplay, "assertion %s was already used; every login needs a fresh response", truncate(a.ID, 100))
+	}
+	return a, nil
+}
+
+// solicitation says which InResponseTo values are acceptable.
+type solicitation struct {
+	ids         []string // the outstanding requests; one must be answered
+	unsolicited bool     // with no ids: an assertion answering no request is fine
+	tracked     bool     // with no ids: a tracker will redeem InResponseTo
+	any         bool     // tools: InResponseTo is not checked
+}
+
+// VerifyConfig configures [VerifyResponse].
+type VerifyConfig struct {
+	// Certificates are the trusted IdP certificates.
+	Certificates []*x509.Certificate
+	// Fingerprints pin IdP certificates carried in KeyInfo.
+	Fingerprints []Fingerprint
+	// Now is the instant at which times are evaluated (zero: time.Now()).
+	Now time.Time
+	// Skew is the tolerated clock difference (zero: none).
+	Skew time.Duration
+	// Issuer, if set, must be the assertion's Issuer (query ignored).
+	Issuer string
+	// Audience, if set, must be named by every AudienceRestriction.
+	Audience string
+	// Destination, if set, is the ACS URL that Destination (when present)
+	// and Recipient must equal.
+	Destination string
+	// RequestID, if set, must be the InResponseTo of the assertion.
+	RequestID string
+	// SignatureMethods replaces the accepted signature methods.
+	SignatureMethods []string
+}
+
+// VerifyResponse verifies a decoded SAML response once, for tools and
+// diagnostics: the structure, the signature and the time window always; the
+// issuer, audience, destination and InResponseTo only when cfg names them;
+// no replay cache. Apps use a [ServiceProvider], which checks everything.
+func VerifyResponse(data []byte, cfg VerifyConfig) (*Assertion, error) {
+	if len(cfg.Certificates) == 0 && len(cfg.Fingerprints) == 0 {
+		return nil, errors.New("saml: no IdP certificate or fingerprint")
+	}
+	v := &verifier{
+		certs:        cfg.Certificates,
+		fingerprints: cfg.Fingerprints,
+		maxSize:      DefaultMaxResponseSize,
+		maxDepth:     DefaultMaxDepth,
+		skew:         cfg.Skew,
+		idpIssuer:    stripQuery(cfg.Issuer),
+		acsURL:       cfg.Destination,
+		sigMethods:   map[string]bool{},
+	}
+	if cfg.Audience != "" {
+		v.audiences = []string{cfg.Audience}
+	}
+	methods := cfg.SignatureMethods
+	if len(methods) == 0 {
+		methods = defaultSignatureMethods()
+	}
+	for _, m := range methods {
+		v.sigMethods[m] = true
+	}
+	now := cfg.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	sol := solicitation{any: true}
+	if cfg.RequestID != "" {
+		sol = solicitation{ids: []string{cfg.RequestID}}
+	}
+	return v.parse(data, now, sol)
+}
+
+// parse verifies a decoded response and reads its assertion.
+func (v *verifier) parse(data []byte, now time.Time, sol solicitation) (*Assertion, error) {
+	if len(data) > v.maxSize {
+		return nil, refuse(ReasonTooLarge, "response is %d bytes, limit %d", len(data), v.maxSize)
+	}
+	p, err := parseStrict(data, v.maxDepth)
+	if err != nil {
+		return nil, err
+	}
+	root := p.doc.Root()
+	if !is(root, NSProtocol, "Response") {
+		return nil, refuse(ReasonStructure, "root element is %s in namespace %q, want samlp:Response in %s", root.Tag, truncate(root.NamespaceURI(), 100), NSProtocol)
+	}
+
+	// Structure of the whole document, before any signature work.
+	assertion, aSig, rSig, err := checkStructure(root, p)
+	if err != nil {
+		return nil, err
+	}
+	if rSig != nil {
+		if err := v.verify(root, rSig, now); err != nil {
+			return nil, err
+		}
+	}
+	if aSig != nil {
+		if err := v.verify(assertion, aSig, now); err != nil {
+			return nil, err
+		}
+	}
+	// From here on, read only verified elements: the Response if it is
+	// signed (the assertion is inside it), else the signed assertion.
+	if err := checkStatus(root); err != nil {
+		return nil, err
+	}
+	if dest := root.SelectAttrValue("Destination", ""); v.acsURL != "" && dest != "" && dest != v.acsURL {
+		return nil, refuse(ReasonDestination, "Destination %q is not this ACS URL %q; the IdP posts to another URL than the one configured", truncate(dest, 200), v.acsURL)
+	}
+	a, err := v.readAssertion(assertion, now, sol)
+	if err != nil {
+		return nil, err
+	}
+	if irt := root.SelectAttrValue("InResponseTo", ""); irt != "" && irt != a.InResponseTo {
+		return nil, refuse(ReasonInResponseTo, "Response InResponseTo %q differs from the assertion's %q", truncate(irt, 100), truncate(a.InResponseTo, 100))
 	}
 	return a, nil
 }
 
 // checkStructure finds the one Assertion (a child of the Response) and the
-// Response's own signature, if any, and refuses documents with duplicate IDs,
-// encrypted assertions or signatures elsewhere.
-func (sp *ServiceProvider) checkStructure(root *etree.Element) (assertion, respSig *etree.Element, err error) {
-	ids := map[string]bool{}
-	var assertions, sigs []*etree.Element
-	err = walk(root, func(el *etree.Element) error {
-		// Two attributes may not share a namespace and a name, whatever
-		// their prefixes (Namespaces in XML, §6.3).
-		seen := map[[2]string]bool{}
-		for _, at := range el.Attr {
-			if at.Space == "xmlns" || (at.Space == "" && at.Key == "xmlns") {
-				continue
-			}
-			k := [2]string{at.NamespaceURI(), at.Key}
-			if seen[k] {
-				return refuse(ReasonMalformed, "attribute {%s}%s appears twice on element %s", k[0], k[1], el.Tag)
-			}
-			seen[k] = true
-		}
-		for _, at := range el.Attr {
-			if at.Space == "" && (at.Key == "ID" || at.Key == "Id" || at.Key == "id") {
-				if ids[at.Value] {
-					return refuse(ReasonStructure, "ID %q appears more than once", at.Value)
-				}
-				ids[at.Value] = true
-			}
-		}
-		switch {
-		case is(el, NSAssertion, "Assertion"):
-			assertions = append(assertions, el)
-		case is(el, NSAssertion, "EncryptedAssertion"):
-			return refuse(ReasonStructure, "encrypted assertions are not supported")
-		case is(el, NSDSig, "Signature"):
-			sigs = append(sigs, el)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
+// signatures of the assertion and of the Response, and refuses encrypted
+// assertions, signatures elsewhere and unsigned documents.
+func checkStructure(root *etree.Element, p *parsed) (assertion, aSig, rSig *etree.Element, err error) {
+	if p.encrypted {
+		return nil, nil, nil, refuse(ReasonStructure, "encrypted assertions are not supported; configure the IdP to send the assertion unencrypted (TLS protects it)")
 	}
-	if len(assertions) != 1 {
-		return nil, nil, refuse(ReasonStructure, "response holds %d assertions, want exactly one", len(assertions))
+	if len(p.assertions) != 1 {
+		return nil, nil, nil, refuse(ReasonStructure, "response holds %d assertions, want exactly one", len(p.assertions))
 	}
-	assertion = assertions[0]
+	assertion = p.assertions[0]
 	if assertion.Parent() != root {
-		return nil, nil, refuse(ReasonStructure, "the assertion is not a child of the Response")
+		return nil, nil, nil, refuse(ReasonStructure, "the assertion is not a child of the Response")
 	}
-	for _, s := range sigs {
+	for _, s := range p.signatures {
 		switch s.Parent() {
 		case assertion:
-		case root:
-			if respSig != nil {
-				return nil, nil, refuse(ReasonSignature, "the Response is signed more than once")
+			if aSig != nil {
+				return nil, nil, nil, refuse(ReasonSignature, "the assertion is signed more than once")
 			}
-			respSig = s
+			aSig = s
+		case root:
+			if rSig != nil {
+				return nil, nil, nil, refuse(ReasonSignature, "the Response is signed more than once")
+			}
+			rSig = s
 		default:
-			return nil, nil, refuse(ReasonSignature, "a Signature element is neither on the Response nor on the Assertion")
+			return nil, nil, nil, refuse(ReasonSignature, "a Signature element is neither on the Response nor on the Assertion")
 		}
 	}
-	return assertion, respSig, nil
+	if aSig == nil && rSig == nil {
+		return nil, nil, nil, refuse(ReasonSignature, "neither the assertion nor the Response is signed; configure the IdP to sign the assertion")
+	}
+	return assertion, aSig, rSig, nil
 }
 
 func checkStatus(root *etree.Element) error {
@@ -189,165 +239,13 @@ func checkStatus(root *etree.Element) error {
 		if m, _ := optionalChild(status, NSProtocol, "StatusMessage"); m != nil {
 			msg = ": " + truncate(strings.TrimSpace(textOf(m)), 200)
 		}
-		return refuse(ReasonStatus, "IdP answered %q%s", v, msg)
-	}
-	return nil
-}
-
-// verify checks the one accepted signature shape on el and the signature
-// itself, against the configured certificates only, and returns the
-// verified canonical copy of el.
-func (sp *ServiceProvider) verify(el, sig *etree.Element, now time.Time) (*etree.Element, error) {
-	id := el.SelectAttrValue("ID", "")
-	if id == "" {
-		return nil, refuse(ReasonSignature, "signed %s has no ID", el.Tag)
-	}
-	if err := sp.checkSignatureShape(sig, id); err != nil {
-		return nil, err
-	}
-	// Detach with the namespace declarations in scope, so that prefixes
-	// declared on the Response still resolve inside the Assertion.
-	nsCtx, err := etreeutils.NSBuildParentContext(el)
-	if err != nil {
-		return nil, &ValidationError{Reason: ReasonMalformed, Detail: "namespace context", Err: err}
-	}
-	detached, err := detach(nsCtx, el)
-	if err != nil {
-		return nil, &ValidationError{Reason: ReasonMalformed, Detail: "namespace context", Err: err}
-	}
-	validate := func(roots ...*x509.Certificate) (*etree.Element, error) {
-		vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: roots})
-		vc.Clock = dsig.NewFakeClockAt(now)
-		return vc.Validate(detached)
-	}
-	verified, err := validate(sp.certs...)
-	// goxmldsig takes the certificate from KeyInfo (it must equal a
-	// configured one) or, without KeyInfo, the only configured one: with
-	// several configured certificates and no KeyInfo, try each in turn.
-	if ki, _ := optionalChild(sig, NSDSig, "KeyInfo"); err != nil && ki == nil && len(sp.certs) > 1 {
-		for _, c := range sp.certs {
-			if v, cerr := validate(c); cerr == nil {
-				verified, err = v, nil
-				break
-			}
-		}
-	}
-	if err != nil {
-		return nil, &ValidationError{Reason: ReasonSignature, Detail: fmt.Sprintf("the %s signature does not verify against the configured IdP certificate: %v", el.Tag, err), Err: err}
-	}
-	if verified.Tag != el.Tag || verified.NamespaceURI() != el.NamespaceURI() || verified.SelectAttrValue("ID", "") != id {
-		return nil, refuse(ReasonSignature, "the verified element is not the signed %s", el.Tag)
-	}
-	return verified, nil
-}
-
-// detach is etreeutils.NSDetatch without its traversal limit: a copy of el
-// that declares every namespace in scope. NSDetatch refuses subtrees of more
-// than 1000 elements, which a legitimate assertion with a few hundred
-// attributes exceeds; parseStrict already bounds size, depth and elements.
-func detach(ctx etreeutils.NSContext, el *etree.Element) (*etree.Element, error) {
-	ctx, err := ctx.SubContext(el)
-	if err != nil {
-		return nil, err
-	}
-	el = el.Copy()
-	attrs := make([]etree.Attr, 0, len(el.Attr))
-	for _, at := range el.Attr {
-		if at.Space == "xmlns" || (at.Space == "" && at.Key == "xmlns") {
-			continue
-		}
-		attrs = append(attrs, at)
-	}
-	for prefix, ns := range ctx.Prefixes() {
-		switch {
-		case prefix == "xml" || prefix == "xmlns":
-		case prefix == "" && ns == etreeutils.XMLNamespace: // the implicit default, not a declaration
-		case prefix == "":
-			attrs = append(attrs, etree.Attr{Key: "xmlns", Value: ns})
-		default:
-			attrs = append(attrs, etree.Attr{Space: "xmlns", Key: prefix, Value: ns})
-		}
-	}
-	sort.Sort(etreeutils.SortedAttrs(attrs))
-	el.Attr = attrs
-	return el, nil
-}
-
-// checkSignatureShape accepts exactly: SignedInfo with exclusive c14n, an
-// allowed signature method, one Reference to "#id" with the transforms
-// enveloped-signature then exclusive c14n and an allowed digest; one
-// SignatureValue; at most one KeyInfo.
-func (sp *ServiceProvider) checkSignatureShape(sig *etree.Element, id string) error {
-	bad := func(format string, args ...any) error {
-		return refuse(ReasonSignature, "signature shape: "+format, args...)
-	}
-	for _, c := range sig.ChildElements() {
-		if c.NamespaceURI() != NSDSig || (c.Tag != "SignedInfo" && c.Tag != "SignatureValue" && c.Tag != "KeyInfo" && c.Tag != "Object") {
-			return bad("unexpected element %s", c.Tag)
-		}
-		if c.Tag == "Object" {
-			return bad("ds:Object is not accepted")
-		}
-	}
-	si, err := oneChild(sig, NSDSig, "SignedInfo")
-	if err != nil {
-		return bad("%v", err)
-	}
-	if _, err := oneChild(sig, NSDSig, "SignatureValue"); err != nil {
-		return bad("%v", err)
-	}
-	if _, err := optionalChild(sig, NSDSig, "KeyInfo"); err != nil {
-		return bad("%v", err)
-	}
-	cm, err := oneChild(si, NSDSig, "CanonicalizationMethod")
-	if err != nil {
-		return bad("%v", err)
-	}
-	if alg := cm.SelectAttrValue("Algorithm", ""); alg != string(dsig.CanonicalXML10ExclusiveAlgorithmId) {
-		return bad("canonicalization %q is not exclusive c14n", alg)
-	}
-	sm, err := oneChild(si, NSDSig, "SignatureMethod")
-	if err != nil {
-		return bad("%v", err)
-	}
-	if alg := sm.SelectAttrValue("Algorithm", ""); !sp.sigMethods[alg] {
-		return bad("signature method %q is not accepted", alg)
-	}
-	ref, err := oneChild(si, NSDSig, "Reference")
-	if err != nil {
-		return bad("%v", err)
-	}
-	if len(si.ChildElements()) != 3 {
-		return bad("SignedInfo has unexpected children")
-	}
-	if uri := ref.SelectAttrValue("URI", ""); uri != "#"+id {
-		return bad("Reference URI %q does not point at the signed element #%s", uri, id)
-	}
-	dm, err := oneChild(ref, NSDSig, "DigestMethod")
-	if err != nil {
-		return bad("%v", err)
-	}
-	if alg := dm.SelectAttrValue("Algorithm", ""); !isDigestMethod(alg) {
-		return bad("digest method %q is not accepted", alg)
-	}
-	if _, err := oneChild(ref, NSDSig, "DigestValue"); err != nil {
-		return bad("%v", err)
-	}
-	trs, err := oneChild(ref, NSDSig, "Transforms")
-	if err != nil {
-		return bad("%v", err)
-	}
-	ts := trs.ChildElements()
-	if len(ts) != 2 || !is(ts[0], NSDSig, "Transform") || !is(ts[1], NSDSig, "Transform") ||
-		ts[0].SelectAttrValue("Algorithm", "") != string(dsig.EnvelopedSignatureAltorithmId) ||
-		ts[1].SelectAttrValue("Algorithm", "") != string(dsig.CanonicalXML10ExclusiveAlgorithmId) {
-		return bad("transforms must be enveloped-signature then exclusive c14n")
+		return refuse(ReasonStatus, "the IdP answered %q%s, not Success; see the IdP's logs", truncate(v, 200), msg)
 	}
 	return nil
 }
 
 // readAssertion reads and checks the verified assertion.
-func (sp *ServiceProvider) readAssertion(el *etree.Element, now time.Time, requestIDs []string) (*Assertion, error) {
+func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitation) (*Assertion, error) {
 	a := &Assertion{ID: el.SelectAttrValue("ID", ""), Attributes: Attributes{}}
 	var err error
 	if a.IssueInstant, err = parseTime(el, "IssueInstant", true); err != nil {
@@ -358,11 +256,11 @@ func (sp *ServiceProvider) readAssertion(el *etree.Element, now time.Time, reque
 		return nil, &ValidationError{Reason: ReasonIssuer, Detail: "assertion has no single Issuer", Err: err}
 	}
 	a.Issuer = strings.TrimSpace(textOf(iss))
-	if sp.idpIssuer != "" && stripQuery(a.Issuer) != sp.idpIssuer {
-		return nil, refuse(ReasonIssuer, "Issuer %q is not the configured IdP %q", truncate(a.Issuer, 200), sp.idpIssuer)
+	if v.idpIssuer != "" && stripQuery(a.Issuer) != v.idpIssuer {
+		return nil, refuse(ReasonIssuer, "Issuer %q is not the configured IdP %q; check the IdP URL in the configuration", truncate(a.Issuer, 200), v.idpIssuer)
 	}
-	if a.IssueInstant.After(now.Add(sp.skew)) {
-		return nil, refuse(ReasonNotYetValid, "IssueInstant %s is in the future", a.IssueInstant.Format(time.RFC3339))
+	if a.IssueInstant.After(now.Add(v.skew)) {
+		return nil, v.notYet("assertion IssueInstant", a.IssueInstant, now)
 	}
 	var expiries []time.Time
 
@@ -373,14 +271,14 @@ func (sp *ServiceProvider) readAssertion(el *etree.Element, now time.Time, reque
 	}
 	nameID, err := oneChild(subj, NSAssertion, "NameID")
 	if err != nil {
-		return nil, &ValidationError{Reason: ReasonSubject, Detail: "Subject has no single NameID", Err: err}
+		return nil, &ValidationError{Reason: ReasonSubject, Detail: "Subject has no single NameID (encrypted NameIDs are not supported)", Err: err}
 	}
 	a.NameID = strings.TrimSpace(textOf(nameID))
 	a.NameIDFormat = nameID.SelectAttrValue("Format", "")
 	if a.NameID == "" {
 		return nil, refuse(ReasonSubject, "NameID is empty")
 	}
-	exp, irt, err := sp.checkConfirmation(subj, now, requestIDs)
+	exp, irt, err := v.checkConfirmation(subj, now, sol)
 	if err != nil {
 		return nil, err
 	}
@@ -396,20 +294,20 @@ func (sp *ServiceProvider) readAssertion(el *etree.Element, now time.Time, reque
 	if err != nil {
 		return nil, err
 	}
-	if !notBefore.IsZero() && now.Add(sp.skew).Before(notBefore) {
-		return nil, refuse(ReasonNotYetValid, "Conditions NotBefore %s is after now %s", notBefore.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	if !notBefore.IsZero() && now.Add(v.skew).Before(notBefore) {
+		return nil, v.notYet("Conditions NotBefore", notBefore, now)
 	}
 	notOnOrAfter, err := parseTime(cond, "NotOnOrAfter", false)
 	if err != nil {
 		return nil, err
 	}
 	if !notOnOrAfter.IsZero() {
-		if expired(now, notOnOrAfter, sp.skew) {
-			return nil, refuse(ReasonExpired, "Conditions NotOnOrAfter %s has passed", notOnOrAfter.Format(time.RFC3339))
+		if expired(now, notOnOrAfter, v.skew) {
+			return nil, v.expired("Conditions NotOnOrAfter", notOnOrAfter, now)
 		}
 		expiries = append(expiries, notOnOrAfter)
 	}
-	if err := sp.checkAudience(cond); err != nil {
+	if err := v.checkAudience(cond); err != nil {
 		return nil, err
 	}
 
@@ -422,8 +320,8 @@ func (sp *ServiceProvider) readAssertion(el *etree.Element, now time.Time, reque
 		if err != nil {
 			return nil, err
 		}
-		if !sno.IsZero() && expired(now, sno, sp.skew) {
-			return nil, refuse(ReasonExpired, "AuthnStatement SessionNotOnOrAfter %s has passed", sno.Format(time.RFC3339))
+		if !sno.IsZero() && expired(now, sno, v.skew) {
+			return nil, v.expired("AuthnStatement SessionNotOnOrAfter", sno, now)
 		}
 	}
 	for _, st := range childrenOf(el, NSAssertion, "AttributeStatement") {
@@ -433,8 +331,8 @@ func (sp *ServiceProvider) readAssertion(el *etree.Element, now time.Time, reque
 				return nil, refuse(ReasonStructure, "an Attribute has no Name")
 			}
 			vals := a.Attributes[name]
-			for _, v := range childrenOf(at, NSAssertion, "AttributeValue") {
-				vals = append(vals, textOf(v))
+			for _, val := range childrenOf(at, NSAssertion, "AttributeValue") {
+				vals = append(vals, textOf(val))
 			}
 			a.Attributes[name] = vals
 		}
@@ -449,15 +347,15 @@ func (sp *ServiceProvider) readAssertion(el *etree.Element, now time.Time, reque
 }
 
 // checkConfirmation requires a bearer SubjectConfirmation whose data names
-// this ACS as Recipient, an outstanding request as InResponseTo and an
-// expiry that has not passed. It returns that expiry and InResponseTo.
-func (sp *ServiceProvider) checkConfirmation(subj *etree.Element, now time.Time, requestIDs []string) (time.Time, string, error) {
+// this ACS as Recipient, an acceptable InResponseTo and an expiry that has
+// not passed. It returns that expiry and InResponseTo.
+func (v *verifier) checkConfirmation(subj *etree.Element, now time.Time, sol solicitation) (time.Time, string, error) {
 	var firstErr error
 	for _, sc := range childrenOf(subj, NSAssertion, "SubjectConfirmation") {
 		if sc.SelectAttrValue("Method", "") != MethodBearer {
 			continue
 		}
-		exp, irt, err := sp.checkConfirmationData(sc, now, requestIDs)
+		exp, irt, err := v.checkConfirmationData(sc, now, sol)
 		if err == nil {
 			return exp, irt, nil
 		}
@@ -466,63 +364,71 @@ func (sp *ServiceProvider) checkConfirmation(subj *etree.Element, now time.Time,
 		}
 	}
 	if firstErr == nil {
-		firstErr = refuse(ReasonSubject, "no bearer SubjectConfirmation")
+		firstErr = refuse(ReasonSubject, "no bearer SubjectConfirmation (holder-of-key and sender-vouches are not supported)")
 	}
 	return time.Time{}, "", firstErr
 }
 
-func (sp *ServiceProvider) checkConfirmationData(sc *etree.Element, now time.Time, requestIDs []string) (time.Time, string, error) {
+func (v *verifier) checkConfirmationData(sc *etree.Element, now time.Time, sol solicitation) (time.Time, string, error) {
 	d, err := oneChild(sc, NSAssertion, "SubjectConfirmationData")
 	if err != nil {
 		return time.Time{}, "", &ValidationError{Reason: ReasonSubject, Detail: "bearer SubjectConfirmation has no single SubjectConfirmationData", Err: err}
 	}
-	if r := d.SelectAttrValue("Recipient", ""); r != sp.acsURL {
-		return time.Time{}, "", refuse(ReasonRecipient, "Recipient %q is not this ACS URL %q", truncate(r, 300), sp.acsURL)
+	if r := d.SelectAttrValue("Recipient", ""); v.acsURL != "" && r != v.acsURL {
+		return time.Time{}, "", refuse(ReasonRecipient, "Recipient %q is not this ACS URL %q; the IdP must be configured with the same ACS URL", truncate(r, 300), v.acsURL)
 	}
 	nb, err := parseTime(d, "NotBefore", false)
 	if err != nil {
 		return time.Time{}, "", err
 	}
-	if !nb.IsZero() && now.Add(sp.skew).Before(nb) {
-		return time.Time{}, "", refuse(ReasonNotYetValid, "SubjectConfirmationData NotBefore %s is after now", nb.Format(time.RFC3339))
+	if !nb.IsZero() && now.Add(v.skew).Before(nb) {
+		return time.Time{}, "", v.notYet("SubjectConfirmationData NotBefore", nb, now)
 	}
 	exp, err := parseTime(d, "NotOnOrAfter", false)
 	if err != nil {
 		return time.Time{}, "", err
 	}
 	if exp.IsZero() {
-		return time.Time{}, "", refuse(ReasonExpired, "SubjectConfirmationData has no NotOnOrAfter: a bearer assertion must expire")
+		return time.Time{}, "", refuse(ReasonExpired, "SubjectConfirmationData has no NotOnOrAfter: a bearer assertion must expire; configure the IdP to set one")
 	}
-	if expired(now, exp, sp.skew) {
-		return time.Time{}, "", refuse(ReasonExpired, "SubjectConfirmationData NotOnOrAfter %s has passed (now %s)", exp.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	if expired(now, exp, v.skew) {
+		return time.Time{}, "", v.expired("assertion (SubjectConfirmationData NotOnOrAfter)", exp, now)
 	}
 	irt := d.SelectAttrValue("InResponseTo", "")
-	if len(requestIDs) == 0 && irt != "" {
-		// Unsolicited mode: an IdP-initiated response answers no request.
-		// One that answers a request answers another session's.
-		return time.Time{}, "", refuse(ReasonInResponseTo, "InResponseTo %q names a request this session did not send", truncate(irt, 100))
-	}
-	if len(requestIDs) > 0 {
+	switch {
+	case sol.any:
+	case len(sol.ids) > 0:
 		ok := false
-		for _, id := range requestIDs {
+		for _, id := range sol.ids {
 			if id != "" && id == irt {
 				ok = true
 			}
 		}
 		if !ok {
 			if irt == "" {
-				return time.Time{}, "", refuse(ReasonInResponseTo, "assertion answers no request, but one is outstanding")
+				return time.Time{}, "", refuse(ReasonInResponseTo, "assertion answers no request, but one is outstanding (an IdP-initiated login while an app-initiated one is pending)")
 			}
-			return time.Time{}, "", refuse(ReasonInResponseTo, "InResponseTo %q is not an outstanding request of this session", truncate(irt, 100))
+			return time.Time{}, "", refuse(ReasonInResponseTo, "InResponseTo %q is not an outstanding request of this session (another browser's login, or a stale one)", truncate(irt, 100))
 		}
+	case irt == "":
+		if !sol.unsolicited {
+			return time.Time{}, "", refuse(ReasonInResponseTo, "the assertion answers no request (IdP-initiated login) and unsolicited responses are not accepted")
+		}
+	case !sol.tracked:
+		// Unsolicited mode: an IdP-initiated response answers no request.
+		// One that answers a request answers another session's.
+		return time.Time{}, "", refuse(ReasonInResponseTo, "InResponseTo %q names a request this session did not send", truncate(irt, 100))
 	}
 	return exp, irt, nil
 }
 
-func (sp *ServiceProvider) checkAudience(cond *etree.Element) error {
+func (v *verifier) checkAudience(cond *etree.Element) error {
+	if v.audiences == nil {
+		return nil
+	}
 	restrictions := childrenOf(cond, NSAssertion, "AudienceRestriction")
 	if len(restrictions) == 0 {
-		return refuse(ReasonAudience, "Conditions has no AudienceRestriction")
+		return refuse(ReasonAudience, "Conditions has no AudienceRestriction: the assertion would be good for any service provider")
 	}
 	for _, ar := range restrictions {
 		ok := false
@@ -530,14 +436,14 @@ func (sp *ServiceProvider) checkAudience(cond *etree.Element) error {
 		for _, aud := range childrenOf(ar, NSAssertion, "Audience") {
 			got := strings.TrimSpace(textOf(aud))
 			seen = append(seen, truncate(got, 200))
-			for _, want := range sp.audiences {
+			for _, want := range v.audiences {
 				if audienceMatches(got, want) {
 					ok = true
 				}
 			}
 		}
 		if !ok {
-			return refuse(ReasonAudience, "audience %q does not name this service provider (%s)", seen, strings.Join(sp.audiences, ", "))
+			return refuse(ReasonAudience, "audience %q does not name this service provider (%s); configure the IdP with this entity ID", seen, strings.Join(v.audiences, ", "))
 		}
 	}
 	return nil
@@ -545,6 +451,16 @@ func (sp *ServiceProvider) checkAudience(cond *etree.Element) error {
 
 func expired(now, notOnOrAfter time.Time, skew time.Duration) bool {
 	return !now.Before(notOnOrAfter.Add(skew))
+}
+
+func (v *verifier) expired(what string, at, now time.Time) error {
+	return refuse(ReasonExpired, "%s expired at %s, now is %s, allowed skew %s; check the clock of this server and of the IdP, then log in again",
+		what, at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), v.skew)
+}
+
+func (v *verifier) notYet(what string, at, now time.Time) error {
+	return refuse(ReasonNotYetValid, "%s is %s, later than now (%s) by more than the allowed skew %s; check the clock of this server and of the IdP",
+		what, at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), v.skew)
 }
 
 func parseTime(el *etree.Element, attr string, required bool) (time.Time, error) {

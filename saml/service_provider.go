@@ -1,14 +1,18 @@
 package saml
 
 import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
-
-	dsig "github.com/russellhaering/goxmldsig"
 )
 
 // Defaults of a [ServiceProvider].
@@ -36,46 +40,67 @@ const (
 )
 
 // defaultSignatureMethods are the signature methods a ServiceProvider
-// accepts by default. RSA-SHA1 is included because the Maestrano platform
-// signs with it; remove it with [WithSignatureMethods] when your IdP signs
-// with SHA-256.
+// accepts by default: RSA and ECDSA with SHA-256, SHA-384 and SHA-512 and,
+// because the Maestrano platform signs with it, RSA-SHA1. Remove RSA-SHA1
+// with [WithSignatureMethods] when your IdP signs with SHA-256.
 func defaultSignatureMethods() []string {
 	return []string{
-		dsig.RSASHA256SignatureMethod,
-		dsig.RSASHA384SignatureMethod,
-		dsig.RSASHA512SignatureMethod,
-		dsig.RSASHA1SignatureMethod,
+		SignatureMethodRSASHA256,
+		SignatureMethodRSASHA384,
+		SignatureMethodRSASHA512,
+		SignatureMethodRSASHA1,
+		SignatureMethodECDSASHA256,
+		SignatureMethodECDSASHA384,
+		SignatureMethodECDSASHA512,
 	}
-}
-
-// isDigestMethod reports whether uri is an accepted digest method.
-func isDigestMethod(uri string) bool {
-	switch uri {
-	case "http://www.w3.org/2000/09/xmldsig#sha1",
-		"http://www.w3.org/2001/04/xmlenc#sha256",
-		"http://www.w3.org/2001/04/xmldsig-more#sha384",
-		"http://www.w3.org/2001/04/xmlenc#sha512":
-		return true
-	}
-	return false
 }
 
 // ServiceProvider verifies SAML responses for one app on one IdP and builds
 // its AuthnRequests. It is safe for concurrent use.
 type ServiceProvider struct {
-	acsURL           string
-	audiences        []string
-	certs            []*x509.Certificate
+	verifier
 	issuer           string
-	idpIssuer        string
 	now              func() time.Time
-	skew             time.Duration
 	replay           ReplayCache
+	tracker          RequestTracker
 	allowUnsolicited bool
-	sigMethods       map[string]bool
-	maxSize          int
-	maxDepth         int
+	nameIDFormat     string
+	redirectKey      crypto.Signer
+	redirectAlg      string
 	newID            func() (string, error)
+}
+
+// verifier holds what response verification needs; a [ServiceProvider] and
+// [VerifyResponse] share it.
+type verifier struct {
+	certs        []*x509.Certificate
+	fingerprints []Fingerprint
+	sigMethods   map[string]bool
+	maxSize      int
+	maxDepth     int
+	skew         time.Duration
+	idpIssuer    string   // "": not checked
+	acsURL       string   // "": Destination and Recipient not checked (tools only)
+	audiences    []string // nil: not checked (tools only)
+	bufs         sync.Pool
+}
+
+func (v *verifier) getBuffer() *[]byte {
+	if b, ok := v.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 0, 64<<10)
+	return &b
+}
+
+func (v *verifier) putBuffer(b *[]byte) {
+	if cap(*b) <= 4<<20 {
+		v.bufs.Put(b)
+	}
+}
+
+func (v *verifier) sigMethodList() []string {
+	return slices.Sorted(maps.Keys(v.sigMethods))
 }
 
 // Option configures a [ServiceProvider].
@@ -154,6 +179,9 @@ func WithSignatureMethods(methods ...string) Option {
 		}
 		sp.sigMethods = map[string]bool{}
 		for _, m := range methods {
+			if _, _, ok := signatureMethod(m); !ok {
+				return fmt.Errorf("saml: WithSignatureMethods: %q is not a supported RSA or ECDSA signature method", m)
+			}
 			sp.sigMethods[m] = true
 		}
 		return nil
@@ -171,20 +199,88 @@ func WithMaxResponseSize(n int) Option {
 	}
 }
 
+// WithFingerprints trusts, besides any configured certificates, the
+// certificate a signature carries in KeyInfo when its SHA-1 or SHA-256
+// fingerprint is one of fps (see [ParseFingerprint]). With fingerprints
+// only, a signature without a KeyInfo certificate is refused.
+func WithFingerprints(fps ...Fingerprint) Option {
+	return func(sp *ServiceProvider) error {
+		for _, f := range fps {
+			if len(f) != 20 && len(f) != 32 {
+				return fmt.Errorf("saml: WithFingerprints: fingerprint of %d bytes, want 20 (SHA-1) or 32 (SHA-256)", len(f))
+			}
+			sp.fingerprints = append(sp.fingerprints, slices.Clone(f))
+		}
+		return nil
+	}
+}
+
+// WithRequestTracker records every request made by
+// [ServiceProvider.NewAuthnRequestContext] in t, and lets
+// [ServiceProvider.ParseResponse] called without request IDs accept a
+// response whose InResponseTo t redeems. Responses without InResponseTo
+// still need [WithUnsolicitedResponses].
+func WithRequestTracker(t RequestTracker) Option {
+	return func(sp *ServiceProvider) error {
+		if t == nil {
+			return errors.New("saml: WithRequestTracker: nil tracker")
+		}
+		sp.tracker = t
+		return nil
+	}
+}
+
+// WithNameIDFormat sets the NameIDPolicy Format of AuthnRequests (default
+// [NameIDFormatPersistent], what Maestrano sends); "" leaves NameIDPolicy
+// out.
+func WithNameIDFormat(format string) Option {
+	return func(sp *ServiceProvider) error { sp.nameIDFormat = format; return nil }
+}
+
+// WithRedirectSigning signs HTTP-Redirect AuthnRequests with key: SigAlg
+// and Signature over the exact query string (SAML bindings §3.4.4.1).
+// method is an RSA or ECDSA signature method URI matching the key; ""
+// means SHA-256 ([SignatureMethodRSASHA256] for RSA keys).
+func WithRedirectSigning(key crypto.Signer, method string) Option {
+	return func(sp *ServiceProvider) error {
+		if key == nil {
+			return errors.New("saml: WithRedirectSigning: nil key")
+		}
+		var want x509.PublicKeyAlgorithm
+		switch key.Public().(type) {
+		case *rsa.PublicKey:
+			want = x509.RSA
+			if method == "" {
+				method = SignatureMethodRSASHA256
+			}
+		case *ecdsa.PublicKey:
+			want = x509.ECDSA
+			if method == "" {
+				method = SignatureMethodECDSASHA256
+			}
+		default:
+			return fmt.Errorf("saml: WithRedirectSigning: unsupported key type %T", key.Public())
+		}
+		if alg, _, ok := signatureMethod(method); !ok || alg != want {
+			return fmt.Errorf("saml: WithRedirectSigning: %q is not a signature method for this key", method)
+		}
+		sp.redirectKey, sp.redirectAlg = key, method
+		return nil
+	}
+}
+
 // withIDGenerator replaces the request ID source (tests).
 func withIDGenerator(f func() (string, error)) Option {
 	return func(sp *ServiceProvider) error { sp.newID = f; return nil }
 }
 
 // NewServiceProvider returns a ServiceProvider for the ACS URL acsURL that
-// trusts signatures made by the keys of certs only.
+// trusts signatures made by the keys of certs only (certs may be empty if
+// [WithFingerprints] pins the IdP certificate instead).
 func NewServiceProvider(acsURL string, certs []*x509.Certificate, opts ...Option) (*ServiceProvider, error) {
 	u, err := url.Parse(acsURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("saml: ACS URL %q is not an absolute http(s) URL", acsURL)
-	}
-	if len(certs) == 0 {
-		return nil, errors.New("saml: no IdP certificate")
 	}
 	for i, c := range certs {
 		if c == nil {
@@ -192,14 +288,17 @@ func NewServiceProvider(acsURL string, certs []*x509.Certificate, opts ...Option
 		}
 	}
 	sp := &ServiceProvider{
-		acsURL:    acsURL,
-		audiences: []string{u.Scheme + "://" + u.Host + "/"},
-		certs:     append([]*x509.Certificate(nil), certs...),
-		now:       time.Now,
-		skew:      DefaultClockSkew,
-		maxSize:   DefaultMaxResponseSize,
-		maxDepth:  DefaultMaxDepth,
-		newID:     randomID,
+		verifier: verifier{
+			acsURL:    acsURL,
+			audiences: []string{u.Scheme + "://" + u.Host + "/"},
+			certs:     append([]*x509.Certificate(nil), certs...),
+			skew:      DefaultClockSkew,
+			maxSize:   DefaultMaxResponseSize,
+			maxDepth:  DefaultMaxDepth,
+		},
+		now:          time.Now,
+		nameIDFormat: NameIDFormatPersistent,
+		newID:        randomID,
 	}
 	sp.sigMethods = map[string]bool{}
 	for _, m := range defaultSignatureMethods() {
@@ -209,6 +308,9 @@ func NewServiceProvider(acsURL string, certs []*x509.Certificate, opts ...Option
 		if err := opt(sp); err != nil {
 			return nil, err
 		}
+	}
+	if len(sp.certs) == 0 && len(sp.fingerprints) == 0 {
+		return nil, errors.New("saml: no IdP certificate or fingerprint")
 	}
 	if sp.replay == nil {
 		sp.replay = NewMemoryReplayCache(0, sp.now)

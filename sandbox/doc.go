@@ -17,6 +17,13 @@
 //   - an admin page at / (and /admin) to look at the seeded data and rotate
 //     SSO sessions, and POST /api/sandbox/v1/users/{uid}/rotate_session for
 //     scripts.
+//   - the admin page of webhooks, /admin/webhooks: deliveries with their
+//     attempts and a redeliver button, and buttons that remove a group or a
+//     member (firing the account webhooks); for scripts, with the
+//     environment credentials, GET /api/sandbox/v1/webhooks[/{id}],
+//     POST /api/sandbox/v1/webhooks/{id}/redeliver,
+//     DELETE /api/sandbox/v1/groups/{uid} and
+//     DELETE /api/sandbox/v1/groups/{group_uid}/users/{uid}.
 //
 // Under /api/ every answer is JSON, errors included ({"error": "..."}): an
 // unknown path is 404, a wrong method 405 with an Allow header. The one
@@ -31,6 +38,36 @@
 // one sandbox at a time: [Open] locks it (DataDir/lock) until [Sandbox.Close],
 // and a second Open of it fails. The first [Open] seeds a marketplace
 // "maestrano", the demo app [DemoAppUID], two groups and three users.
+//
+// # Webhooks
+//
+// The sandbox calls the apps as the platform did, with HTTP Basic
+// credentials of the app called (its api id and key):
+//
+//   - Connec! notifications: POST {host}{notification_path} with
+//     {"<collection>": [entity, ...]} (REST shape, each entity with its
+//     group_id) to every app subscribed to the collection that has access
+//     to the group, except the app that made the change; changes of one
+//     group are coalesced per app for [WebhookConfig.CoalesceWindow] (each
+//     entity once, in its latest version);
+//   - account webhooks: DELETE {host}{group_path} when the admin removes a
+//     group, DELETE {host}{group_user_path} when the admin removes a member,
+//     to every app with access to the group.
+//
+// Deliveries are kept in a durable outbox in the database, written in the
+// transaction of the change, and made by a background loop ([Open] starts
+// it, [Sandbox.Close] stops it; [WebhookConfig.Manual] turns it off in
+// favour of [Sandbox.DeliverPending]). A delivery is retried on any
+// answer but 2xx (redirects are not followed) and on network errors, with
+// exponential backoff and jitter, up to [WebhookConfig.MaxAttempts]
+// failures in a row; then it is dead until redelivered from the admin page.
+// Delivery is at least once: a process that dies mid-delivery leaves its
+// claims in the database, and the next sandbox on the data directory makes
+// those deliveries again. Every request carries the delivery's stable id in
+// [DeliveryIDHeader] (X-Mno-Delivery-Id), the same on every attempt and
+// redelivery, so a receiver can drop a repeat, and the attempt number in
+// [DeliveryAttemptHeader]. Deliveries are not ordered with respect to each
+// other.
 //
 // # Security
 //

@@ -71,6 +71,9 @@ type Config struct {
 	// SignatureAlgorithm is "" or [SignatureRSASHA256] (the default), or
 	// [SignatureRSASHA1], the legacy algorithm the original platform used.
 	SignatureAlgorithm string
+	// Webhooks configures the outgoing webhooks and their delivery worker
+	// (webhook_worker.go); the zero value is the defaults.
+	Webhooks WebhookConfig
 }
 
 // DevPlatform holds the credentials an app uses to auto-configure itself from
@@ -100,6 +103,7 @@ type Sandbox struct {
 	tmpl           *template.Template
 	mux            *http.ServeMux
 	lock           *dirLock // exclusive hold on DataDir until Close
+	wh             *webhooks
 	closeOnce      sync.Once
 	closeErr       error
 }
@@ -127,6 +131,9 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	}
 	if cfg.DataDir == "" {
 		return nil, errors.New("sandbox: Config.DataDir is required")
+	}
+	if s.wh, err = newWebhooks(cfg.Webhooks); err != nil {
+		return nil, err
 	}
 	base, err := validateBaseURL(cfg.BaseURL)
 	if err != nil {
@@ -188,8 +195,14 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
+	// The lock is ours: leases left in the outbox belong to a process that
+	// died mid-delivery, and those deliveries are due again now.
+	if _, err := st.ReleaseAllLeases(ctx); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
 	ok = true
 	s.mux = s.routes()
+	s.startWebhookLoop()
 	return s, nil
 }
 
@@ -228,10 +241,12 @@ func parseHTTPURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// Close releases the database, then the lock on [Config.DataDir], so that
-// another sandbox may open it.
+// Close stops the webhook delivery loop (cancelling attempts in flight;
+// their deliveries stay due), releases the database, then the lock on
+// [Config.DataDir], so that another sandbox may open it.
 func (s *Sandbox) Close() error {
 	s.closeOnce.Do(func() {
+		s.stopWebhookLoop()
 		s.closeErr = s.store.Close()
 		s.lock.unlock()
 	})
@@ -253,7 +268,7 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusBadRequest, "query string too large")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r.URL.Path))
 	// Clients build the developer-platform URL by concatenation and may
 	// produce "//"; collapse it here rather than let the mux redirect.
 	if strings.Contains(r.URL.Path, "//") {

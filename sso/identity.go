@@ -67,15 +67,56 @@ type Membership struct {
 	Role string
 }
 
+// UIDMode says how an app keys its local users (the Ruby SDK's
+// sso.creation_mode).
+type UIDMode int
+
+const (
+	// RealUIDs keeps one local user per platform user: the key is the
+	// user's uid ("usr-1") and their real email.
+	RealUIDs UIDMode = iota
+	// VirtualUIDs keeps one local user per user and group: the key is the
+	// virtual uid ("usr-1.cld-1") and the virtual email. Apps that must not
+	// let one person's data cross customer accounts use it.
+	VirtualUIDs
+)
+
+// UserUID returns the local key of a user in mode m: realUID, or
+// "realUID.groupUID" in virtual mode. Webhooks that name a real uid and a
+// group (a member removed) map to the local user with it.
+func (m UIDMode) UserUID(realUID, groupUID string) string {
+	if m == VirtualUIDs && groupUID != "" {
+		return realUID + "." + groupUID
+	}
+	return realUID
+}
+
+// RealUID returns the platform uid in a real or virtual uid: the part
+// before the first ".".
+func RealUID(uid string) string {
+	if i := strings.IndexByte(uid, '.'); i >= 0 {
+		return uid[:i]
+	}
+	return uid
+}
+
 // Identity is the outcome of a login.
 type Identity struct {
 	// Marketplace names the marketplace the user came from.
 	Marketplace string
+	// UIDMode is the mode of the service that mapped the identity.
+	UIDMode UIDMode
+	// LocalUID is the key the app files the user under: User.UID with
+	// RealUIDs, User.VirtualUID with VirtualUIDs.
+	LocalUID string
+	// LocalEmail is User.Email with RealUIDs, User.VirtualEmail (or
+	// User.Email when the IdP sent none) with VirtualUIDs.
+	LocalEmail string
 	// User is who logged in.
 	User User
 	// Group is the customer account they logged in through.
 	Group Group
-	// Membership is their role in that group.
+	// Membership is their role in that group; its UserUID is LocalUID.
 	Membership Membership
 	// Session is what the app keeps for the single-logout re-check.
 	Session Session
@@ -109,7 +150,7 @@ func (e *MappingError) Error() string {
 	return fmt.Sprintf("sso: assertion attribute %q %s", e.Attribute, e.Problem)
 }
 
-func mapIdentity(marketplace string, a *saml.Assertion, now time.Time) (*Identity, error) {
+func mapIdentity(marketplace string, a *saml.Assertion, now time.Time, mode UIDMode) (*Identity, error) {
 	at := a.Attributes
 	get := func(name string) string { return strings.TrimSpace(at.Get(name)) }
 	uid := get("uid")
@@ -162,5 +203,13 @@ func mapIdentity(marketplace string, a *saml.Assertion, now time.Time) (*Identit
 	if id.User.VirtualUID == "" {
 		id.User.VirtualUID = uid + "." + groupUID
 	}
+	id.UIDMode, id.LocalUID, id.LocalEmail = mode, uid, id.User.Email
+	if mode == VirtualUIDs {
+		id.LocalUID = id.User.VirtualUID
+		if id.User.VirtualEmail != "" {
+			id.LocalEmail = id.User.VirtualEmail
+		}
+	}
+	id.Membership.UserUID = id.LocalUID
 	return id, nil
 }

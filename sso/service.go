@@ -34,6 +34,8 @@ type Service struct {
 	logger     *slog.Logger
 	retry      retry.Policy
 	userAgent  string
+	acsHost    string
+	uidMode    UIDMode
 }
 
 // Option configures a [Service].
@@ -46,6 +48,8 @@ type config struct {
 	samlOpts   []saml.Option
 	retry      retry.Policy
 	userAgent  string
+	acsHost    string
+	uidMode    UIDMode
 }
 
 // Defaults of session checks. A check runs inside a page request, so the
@@ -123,6 +127,33 @@ func WithRetries(n int) Option {
 	}
 }
 
+// WithConsumerHost overrides the host of the consume URL (the ACS): the
+// AuthnRequest names host + sso.consume_path, and responses must be
+// addressed to it. It is the PHP SDK's setConsumerHost, for an app served
+// under several host names. host is an absolute http(s) URL without path.
+func WithConsumerHost(host string) Option {
+	return func(cf *config) error {
+		u, err := url.Parse(host)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("sso: WithConsumerHost: %q is not an absolute http(s) URL without path", host)
+		}
+		cf.acsHost = host
+		return nil
+	}
+}
+
+// WithUIDMode chooses how the app keys its users (default RealUIDs); see
+// [UIDMode] and [Identity.LocalUID].
+func WithUIDMode(m UIDMode) Option {
+	return func(cf *config) error {
+		if m != RealUIDs && m != VirtualUIDs {
+			return fmt.Errorf("sso: WithUIDMode: unknown mode %d", m)
+		}
+		cf.uidMode = m
+		return nil
+	}
+}
+
 // withRetrySleep replaces the backoff wait (tests).
 func withRetrySleep(f func(context.Context, time.Duration) error) Option {
 	return func(cf *config) error { cf.retry.Sleep = f; return nil }
@@ -150,7 +181,8 @@ func New(mp *maestrano.Marketplace, opts ...Option) (*Service, error) {
 		}
 	}
 	cert, _ := mp.Certificate()
-	s := &Service{mp: *mp, httpClient: cf.httpClient, now: cf.now, logger: cf.logger, retry: cf.retry, userAgent: cf.userAgent}
+	s := &Service{mp: *mp, httpClient: cf.httpClient, now: cf.now, logger: cf.logger, retry: cf.retry, userAgent: cf.userAgent,
+		acsHost: cf.acsHost, uidMode: cf.uidMode}
 	samlOpts := append([]saml.Option{
 		saml.WithIssuer(mp.API.ID),
 		saml.WithIDPIssuer(s.IdPURL()),
@@ -170,8 +202,21 @@ func (s *Service) Marketplace() string { return s.mp.Name }
 // InitURL is the app URL that starts a login (sso.idm + sso.init_path).
 func (s *Service) InitURL() string { return maestrano.JoinURL(s.mp.SSO.IDM, s.mp.SSO.InitPath) }
 
-// ACSURL is the app URL that consumes the SAML response (sso.idm + sso.consume_path).
-func (s *Service) ACSURL() string { return maestrano.JoinURL(s.mp.SSO.IDM, s.mp.SSO.ConsumePath) }
+// ACSURL is the app URL that consumes the SAML response (sso.idm +
+// sso.consume_path, or the [WithConsumerHost] host + sso.consume_path).
+func (s *Service) ACSURL() string {
+	host := s.mp.SSO.IDM
+	if s.acsHost != "" {
+		host = s.acsHost
+	}
+	return maestrano.JoinURL(host, s.mp.SSO.ConsumePath)
+}
+
+// InitPath is the configured sso.init_path (it may carry a query).
+func (s *Service) InitPath() string { return s.mp.SSO.InitPath }
+
+// ConsumePath is the configured sso.consume_path (it may carry a query).
+func (s *Service) ConsumePath() string { return s.mp.SSO.ConsumePath }
 
 // IdPURL is the IdP's SSO endpoint: sso.idp + api.base + "auth/saml".
 func (s *Service) IdPURL() string {
@@ -227,7 +272,7 @@ func (s *Service) FinishLogin(ctx context.Context, samlResponse string, requestI
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "sso: SAML response refused", slog.String("marketplace", s.mp.Name), slog.String("error", err.Error()))
 		return nil, err
 	}
-	id, err := mapIdentity(s.mp.Name, a, s.now())
+	id, err := mapIdentity(s.mp.Name, a, s.now(), s.uidMode)
 	if err != nil {
 		return nil, err
 	}

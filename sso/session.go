@@ -43,6 +43,26 @@ type sessionWire struct {
 	Session        string `json:"session"`
 	SessionRecheck string `json:"session_recheck"`
 	Preset         string `json:"preset,omitempty"`
+	// Exp is the expiry of a signed cookie (CookieStore only), Unix seconds.
+	Exp int64 `json:"exp,omitempty"`
+}
+
+func (s Session) wire() sessionWire {
+	return sessionWire{
+		UID: s.UserUID, GroupUID: s.GroupUID, Session: s.Token.Reveal(),
+		SessionRecheck: s.Recheck.UTC().Format(time.RFC3339), Preset: s.Marketplace,
+	}
+}
+
+func (w sessionWire) session() Session {
+	s := Session{Marketplace: w.Preset, UserUID: w.UID, GroupUID: w.GroupUID, Token: maestrano.Secret(w.Session)}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05-0700"} {
+		if t, err := time.Parse(layout, w.SessionRecheck); err == nil {
+			s.Recheck = t.UTC()
+			break
+		}
+	}
+	return s
 }
 
 // maxEncodedSession bounds [DecodeSession]'s input.
@@ -54,10 +74,7 @@ const maxEncodedSession = 8 << 10
 // session token: store it server-side or in an encrypted cookie, never in a
 // plain cookie.
 func (s Session) Encode() string {
-	b, _ := json.Marshal(sessionWire{
-		UID: s.UserUID, GroupUID: s.GroupUID, Session: s.Token.Reveal(),
-		SessionRecheck: s.Recheck.UTC().Format(time.RFC3339), Preset: s.Marketplace,
-	})
+	b, _ := json.Marshal(s.wire())
 	return base64.StdEncoding.EncodeToString(b)
 }
 
@@ -76,12 +93,5 @@ func DecodeSession(v string) (Session, error) {
 	if err := json.Unmarshal(raw, &w); err != nil {
 		return Session{}, fmt.Errorf("sso: encoded session is not the session JSON: %v", err)
 	}
-	s := Session{Marketplace: w.Preset, UserUID: w.UID, GroupUID: w.GroupUID, Token: maestrano.Secret(w.Session)}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05-0700"} {
-		if t, err := time.Parse(layout, w.SessionRecheck); err == nil {
-			s.Recheck = t.UTC()
-			break
-		}
-	}
-	return s, nil
+	return w.session(), nil
 }

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,23 +27,32 @@ func noSleep(context.Context, time.Duration) error { return nil }
 
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func testCert(t *testing.T) *x509.Certificate {
+// testCert is one self-signed IdP certificate for the whole test binary
+// (RSA key generation is slow under the race detector).
+func testCert(t testing.TB) *x509.Certificate {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	c, err := sharedCert()
 	if err != nil {
 		t.Fatal(err)
+	}
+	return c
+}
+
+var sharedCert = sync.OnceValues(func() (*x509.Certificate, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test idp"},
 		NotBefore: t0.Add(-time.Hour), NotAfter: t0.Add(24 * time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	c, _ := x509.ParseCertificate(der)
-	return c
-}
+	return x509.ParseCertificate(der)
+})
 
-func marketplace(t *testing.T, idp string) *maestrano.Marketplace {
+func marketplace(t testing.TB, idp string) *maestrano.Marketplace {
 	t.Helper()
 	cert := testCert(t)
 	mp := &maestrano.Marketplace{Name: "maestrano"}

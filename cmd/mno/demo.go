@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -21,6 +22,8 @@ const (
 	defaultSandboxAddr = "127.0.0.1:7000"
 	defaultAppAddr     = "127.0.0.1:8081"
 	defaultDataDir     = ".mno"
+	// demoDataSubdir holds the demo app's own database inside --data.
+	demoDataSubdir = "demo-app"
 	// shutdownGrace is how long in-flight requests get after Ctrl-C.
 	shutdownGrace = 2 * time.Second
 )
@@ -128,11 +131,12 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 		shutdown(sbSrv)
 		return fmt.Errorf("demo app: auto-configure: %w", err)
 	}
-	app, err := demo.New(reg, demo.WithLogger(logger.With("component", "demo")))
+	app, err := demo.New(ctx, reg, demo.WithLogger(logger.With("component", "demo")), demo.WithDataDir(filepath.Join(f.dataDir, demoDataSubdir)))
 	if err != nil {
 		shutdown(sbSrv)
 		return err
 	}
+	defer app.Close()
 	appSrv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
 	go func() { errc <- serve(appSrv, appLn) }()
 

@@ -2,6 +2,8 @@
 //
 //	mno demo      start the sandbox and the demo app, wired together
 //	mno sandbox   start the sandbox only, and print the dev-platform settings
+//	mno config    show what the developer platform returns (secrets masked)
+//	mno saml      verify or decode SAML messages offline
 //	mno version   print the SDK version
 //
 // Run "mno <command> -h" for the flags of a command.
@@ -13,9 +15,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"golang.org/x/term"
 )
 
 func main() {
@@ -27,18 +32,37 @@ func main() {
 	}()
 	err := NewMain(os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
 	stop()
-	var usage *usageError
+	os.Exit(report(os.Stderr, err))
+}
+
+// report prints err and returns the exit status: 0 success, 1 failure,
+// 2 usage (bad command line).
+func report(w io.Writer, err error) int {
+	var (
+		usage   *usageError
+		command *commandError
+	)
+	var exit *exitError
 	switch {
 	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		if exit.err != nil {
+			fmt.Fprintln(w, "mno:", exit.err)
+		}
+		return exit.code
 	case errors.Is(err, flag.ErrHelp):
-		os.Exit(2)
+		return 2
+	case errors.As(err, &command):
+		fmt.Fprintln(w, "mno:", command.msg)
+		fmt.Fprint(w, usageText)
+		return 2
 	case errors.As(err, &usage):
-		fmt.Fprintln(os.Stderr, "mno:", usage.msg)
-		fmt.Fprint(os.Stderr, usageText)
-		os.Exit(2)
+		fmt.Fprintln(w, "mno:", usage.msg)
+		return 2
 	default:
-		fmt.Fprintln(os.Stderr, "mno:", err)
-		os.Exit(1)
+		fmt.Fprintln(w, "mno:", err)
+		return 1
 	}
 }
 
@@ -47,7 +71,11 @@ const usageText = `usage: mno <command> [flags]
 commands:
   demo      start the sandbox and the demo app, wired together
   sandbox   start the sandbox only, and print the dev-platform settings
+  config    show what the developer platform returns (secrets masked)
+  saml      verify or decode SAML messages offline (mno saml -h)
   version   print the SDK version
+
+Run "mno <command> --help" for the flags and examples of a command.
 `
 
 // Main is the mno program.
@@ -55,32 +83,66 @@ type Main struct {
 	// Stdout receives the program's normal output; Stderr receives flag
 	// errors and logs.
 	Stdout, Stderr io.Writer
+	// Getenv reads the MNO_DEVPL_* credentials (os.Getenv by default).
+	Getenv func(string) string
+	// HTTPClient, when set, makes the platform calls (nil: the SDK's default).
+	HTTPClient *http.Client
+	// StderrIsTerminal says whether progress may be drawn on Stderr.
+	StderrIsTerminal bool
+	// Stdin is read by commands that take input ("-"); nil means os.Stdin.
+	Stdin io.Reader
 }
 
 // NewMain returns a Main writing to the given streams.
-func NewMain(stdout, stderr io.Writer) *Main { return &Main{Stdout: stdout, Stderr: stderr} }
+func NewMain(stdout, stderr io.Writer) *Main {
+	m := &Main{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	if f, ok := stderr.(*os.File); ok {
+		m.StderrIsTerminal = term.IsTerminal(int(f.Fd()))
+	}
+	return m
+}
 
 type usageError struct{ msg string }
+
+// commandError says the command itself is missing or unknown: the list of
+// commands follows it.
+type commandError struct{ msg string }
+
+// Error returns the usage problem.
+func (e *commandError) Error() string { return e.msg }
 
 // Error returns the usage problem.
 func (e *usageError) Error() string { return e.msg }
 
 // Run runs the command named by args[0] until ctx is done.
 func (m *Main) Run(ctx context.Context, args []string) error {
+	err := m.run(ctx, args)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func (m *Main) run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return &usageError{"no command"}
+		return &commandError{"no command"}
 	}
 	switch args[0] {
 	case "demo":
 		return m.runDemo(ctx, args[1:])
 	case "sandbox":
 		return m.runSandbox(ctx, args[1:])
+	case "saml":
+		return m.runSAML(ctx, args[1:])
 	case "version":
 		return m.runVersion()
+	case "config":
+		return m.runConfig(ctx, args[1:])
+
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(m.Stdout, usageText)
 		return nil
 	default:
-		return &usageError{fmt.Sprintf("unknown command %q", args[0])}
+		return &commandError{fmt.Sprintf("unknown command %q", args[0])}
 	}
 }

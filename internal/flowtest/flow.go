@@ -141,3 +141,14 @@ func Text(body, id string) string {
 	}
 	return strings.TrimSpace(html.UnescapeString(m[1]))
 }
+
+// Field returns the value of the first input named name in an HTML page,
+// unescaped, or "".
+func Field(body, name string) string {
+	re := regexp.MustCompile(`<input[^>]*name="` + regexp.QuoteMeta(name) + `"[^>]*value="([^"]*)"`)
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -14,27 +15,112 @@ import (
 type ConnecChange struct {
 	GroupUID     string          // group (customer) the entity belongs to, e.g. "cld-1"
 	Collection   string          // REST collection name, e.g. "organizations"
-	Entity       json.RawMessage // the entity in its REST (API) shape, after the change
+	Entity       json.RawMessage // the entity in its REST (API) shape, after the change: a JSON object
 	OriginAppUID string          // app that made the change; "" for the sandbox admin
-	At           time.Time       // when the change happened (UTC)
+	At           time.Time       // when the change happened; the coalescing window of its notification starts here
 }
 
-// RecordConnecChange appends ch to the change log inside tx, the transaction
-// that writes the entity, so that a change is never lost nor announced
-// without being stored. The webhook worker turns logged changes into
-// deliveries.
-func RecordConnecChange(ctx context.Context, tx *sql.Tx, ch ConnecChange) error {
+// changeTimeLayout stores change times to the millisecond: the coalescing
+// window that starts there is shorter than a second.
+const changeTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// validate checks the fields RecordConnecChange stores.
+func (ch ConnecChange) validate() error {
 	if ch.GroupUID == "" || ch.Collection == "" {
 		return errors.New("store: connec change needs a group and a collection")
 	}
 	if !json.Valid(ch.Entity) {
 		return errors.New("store: connec change entity is not valid JSON")
 	}
+	if t := bytes.TrimLeft(ch.Entity, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return errors.New("store: connec change entity is not a JSON object")
+	}
+	return nil
+}
+
+// RecordConnecChange appends ch to the change log inside tx, the transaction
+// that writes the entity, so that a change is never lost nor announced
+// without being stored. The webhook worker turns logged changes into
+// deliveries ([Store.FanOutChanges]); the sandbox wakes it when the
+// transaction has committed, or finds the change at its next poll.
+func RecordConnecChange(ctx context.Context, tx *sql.Tx, ch ConnecChange) error {
+	if err := ch.validate(); err != nil {
+		return err
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, ch.Entity); err != nil {
+		return fmt.Errorf("store: connec change entity: %w", err)
+	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO connec_changes (group_uid, collection, entity, origin_app_uid, created_at)
-VALUES (?, ?, ?, ?, ?)`, ch.GroupUID, ch.Collection, string(ch.Entity), ch.OriginAppUID, formatTime(ch.At))
+VALUES (?, ?, ?, ?, ?)`, ch.GroupUID, ch.Collection, compact.String(), ch.OriginAppUID, ch.At.UTC().Format(changeTimeLayout))
 	if err != nil {
 		return fmt.Errorf("store: record connec change: %w", err)
 	}
 	return nil
+}
+
+// RecordConnecChanges records changes in one transaction of its own, for
+// callers that do not write the entities themselves (tests, the admin's
+// "announce" actions). Writers of entities call [RecordConnecChange] in
+// their own transaction instead.
+func (s *Store) RecordConnecChanges(ctx context.Context, changes ...ConnecChange) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, ch := range changes {
+			if err := RecordConnecChange(ctx, tx, ch); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// maxSubscriptions bounds the collections of one app.
+const maxSubscriptions = 200
+
+// SetAppSubscriptions replaces the Connec! collections the app is notified
+// about. It returns [ErrNotFound] for an unknown app.
+func (s *Store) SetAppSubscriptions(ctx context.Context, appUID string, collections []string) error {
+	if len(collections) > maxSubscriptions {
+		return fmt.Errorf("store: at most %d subscriptions per app", maxSubscriptions)
+	}
+	for _, c := range collections {
+		if c == "" || len(c) > 64 {
+			return fmt.Errorf("store: bad collection name %q", clipString(c, 64))
+		}
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM apps WHERE uid = ?`, appUID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return fmt.Errorf("store: set subscriptions: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM app_connec_subscriptions WHERE app_uid = ?`, appUID); err != nil {
+			return fmt.Errorf("store: set subscriptions: %w", err)
+		}
+		for _, c := range collections {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO app_connec_subscriptions (app_uid, collection) VALUES (?, ?)`, appUID, c); err != nil {
+				return fmt.Errorf("store: set subscriptions: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// AppSubscriptions returns the Connec! collections the app is notified
+// about, sorted.
+func (s *Store) AppSubscriptions(ctx context.Context, appUID string) ([]string, error) {
+	return queryAll(ctx, s.db, "subscriptions", func(row scanner) (string, error) {
+		var c string
+		err := row.Scan(&c)
+		return c, err
+	}, `SELECT collection FROM app_connec_subscriptions WHERE app_uid = ? ORDER BY collection`, appUID)
+}
+
+func clipString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/maestrano-go/maestrano"
+)
+
+// platformFlags are the flags of the commands that talk to the platform
+// with an app's credentials (config, bills, connec).
+type platformFlags struct {
+	configFile  string
+	marketplace string
+	json        bool
+}
+
+// credentialsHelp says where the commands find the credentials.
+const credentialsHelp = `Credentials: the developer-platform environment, as the SDK reads it
+(maestrano.LoadDevPlatform): the file given with --config (the
+dev-platform.json of the original SDKs), then the variables
+MNO_DEVPL_HOST, MNO_DEVPL_API_PATH, MNO_DEVPL_ENV_KEY and
+MNO_DEVPL_ENV_SECRET, which override it. "mno sandbox" prints them for the
+local sandbox.
+`
+
+// commandFlags is a flag set with its help text.
+type commandFlags struct {
+	*flag.FlagSet
+	usage, examples string
+}
+
+// newFlags returns a flag set for "mno <name>". Parse errors are reported
+// by [Main.parse], never printed by the flag package.
+func newFlags(name, usage, examples string) *commandFlags {
+	fs := flag.NewFlagSet("mno "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return &commandFlags{FlagSet: fs, usage: usage, examples: examples}
+}
+
+// platform adds the flags of the commands that call the platform.
+func (cf *commandFlags) platform(withJSON bool) *platformFlags {
+	pf := &platformFlags{}
+	cf.StringVar(&pf.configFile, "config", "", "dev-platform.json `file` (environment key and secret); MNO_DEVPL_* variables override it")
+	cf.StringVar(&pf.marketplace, "marketplace", "", "marketplace `name` (needed when the environment has several)")
+	if withJSON {
+		cf.BoolVar(&pf.json, "json", false, "print JSON instead of text")
+	}
+	return pf
+}
+
+// help writes the usage, the flags, the examples and the credentials note.
+func (cf *commandFlags) help(w io.Writer) {
+	fmt.Fprintf(w, "usage: mno %s\n\nflags:\n", cf.usage)
+	cf.SetOutput(w)
+	cf.PrintDefaults()
+	cf.SetOutput(io.Discard)
+	fmt.Fprintf(w, "\nexamples:\n%s\n\n%s", cf.examples, credentialsHelp)
+}
+
+// parse parses args. -h/--help prints the help on stdout and ends the
+// command with success ([errHelpShown]); a mistake is a usage error (exit
+// status 2) that points at --help. want is the number of positional
+// arguments (-1: any).
+func (m *Main) parse(cf *commandFlags, args []string, want int) error {
+	err := cf.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		cf.help(m.Stdout)
+		return errHelpShown
+	}
+	if err != nil {
+		return &usageError{fmt.Sprintf("%s: %v (see %s --help)", cf.Name(), err, cf.Name())}
+	}
+	if want >= 0 && cf.NArg() != want {
+		return &usageError{fmt.Sprintf("%s: want %d argument(s), got %d (see %s --help)", cf.Name(), want, cf.NArg(), cf.Name())}
+	}
+	return nil
+}
+
+// errHelpShown ends a command whose help was printed; Run turns it into
+// success.
+var errHelpShown = errors.New("help shown")
+
+// registry fetches the marketplaces of the environment.
+func (m *Main) registry(ctx context.Context, pf *platformFlags) (*maestrano.Registry, error) {
+	dp, err := maestrano.LoadDevPlatform(pf.configFile, m.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n  fix: set %s and %s (\"mno sandbox\" prints them for the local sandbox), or pass --config dev-platform.json",
+			err, maestrano.EnvDevPlatformKey, maestrano.EnvDevPlatformSecret)
+	}
+	opts := []maestrano.Option{}
+	if m.HTTPClient != nil {
+		opts = append(opts, maestrano.WithHTTPClient(m.HTTPClient))
+	}
+	reg, err := maestrano.AutoConfigure(ctx, dp, opts...)
+	if err != nil {
+		var apiErr *maestrano.APIError
+		if errors.As(err, &apiErr) && apiErr.StatusCode == 401 {
+			return nil, fmt.Errorf("%w\n  fix: check %s and %s: the developer platform refused them", err, maestrano.EnvDevPlatformKey, maestrano.EnvDevPlatformSecret)
+		}
+		return nil, err
+	}
+	return reg, nil
+}
+
+// marketplace returns the marketplace chosen with --marketplace, or the
+// only one.
+func (m *Main) marketplace(ctx context.Context, pf *platformFlags) (*maestrano.Marketplace, error) {
+	reg, err := m.registry(ctx, pf)
+	if err != nil {
+		return nil, err
+	}
+	names := reg.Names()
+	switch {
+	case pf.marketplace != "":
+		mp, err := reg.Get(pf.marketplace)
+		if err != nil {
+			return nil, fmt.Errorf("%w\n  fix: pass --marketplace with one of: %s", err, strings.Join(names, ", "))
+		}
+		return mp, nil
+	case len(names) == 1:
+		return reg.Get(names[0])
+	case len(names) == 0:
+		return nil, errors.New("the developer platform lists no marketplace for this environment\n  fix: publish the app on a marketplace, or check the environment credentials")
+	default:
+		return nil, &usageError{fmt.Sprintf("the environment has %d marketplaces (%s): choose one with --marketplace", len(names), strings.Join(names, ", "))}
+	}
+}
+
+// printJSON writes v indented, one document.
+func (m *Main) printJSON(v any) error {
+	enc := json.NewEncoder(m.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// maskSecret shows enough of a secret to tell two apart, never enough to
+// use it: its length and last four characters (none for short ones).
+func maskSecret(s maestrano.Secret) string {
+	v := s.Reveal()
+	switch {
+	case v == "":
+		return ""
+	case len(v) < 16:
+		return fmt.Sprintf("[redacted, %d chars]", len(v))
+	default:
+		return fmt.Sprintf("[redacted, %d chars, ends %s]", len(v), v[len(v)-4:])
+	}
+}

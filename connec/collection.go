@@ -1,0 +1,349 @@
+package connec
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/maestrano-go/maestrano/internal/transport"
+)
+
+// Raw is a record of a collection this package has no type for.
+type Raw = json.RawMessage
+
+// Collection is one Connec! collection of the client's group, with records
+// decoded as T (a typed record such as [Invoice], or [Raw]). Get one with
+// [Of] or the client's shortcuts ([Client.Invoices], ...). It is a small
+// value; copy it freely.
+type Collection[T any] struct {
+	c    *Client
+	name string
+	err  error
+}
+
+// Of returns collection name of c with records decoded as T. An invalid
+// name makes every call fail with the same error.
+func Of[T any](c *Client, name string) Collection[T] {
+	return Collection[T]{c: c, name: name, err: checkCollection(name)}
+}
+
+// Collection returns any collection with raw JSON records.
+func (c *Client) Collection(name string) Collection[Raw] { return Of[Raw](c, name) }
+
+// Organizations returns the "organizations" collection.
+func (c *Client) Organizations() Collection[Organization] {
+	return Of[Organization](c, CollectionOrganizations)
+}
+
+// People returns the "people" collection.
+func (c *Client) People() Collection[Person] { return Of[Person](c, CollectionPeople) }
+
+// Items returns the "items" collection.
+func (c *Client) Items() Collection[Item] { return Of[Item](c, CollectionItems) }
+
+// Invoices returns the "invoices" collection.
+func (c *Client) Invoices() Collection[Invoice] { return Of[Invoice](c, CollectionInvoices) }
+
+// Payments returns the "payments" collection.
+func (c *Client) Payments() Collection[Payment] { return Of[Payment](c, CollectionPayments) }
+
+// Accounts returns the "accounts" collection.
+func (c *Client) Accounts() Collection[Account] { return Of[Account](c, CollectionAccounts) }
+
+// TaxCodes returns the "tax_codes" collection.
+func (c *Client) TaxCodes() Collection[TaxCode] { return Of[TaxCode](c, CollectionTaxCodes) }
+
+// Name returns the collection name.
+func (col Collection[T]) Name() string { return col.name }
+
+// Pagination is the "pagination" member of a list answer.
+type Pagination struct {
+	Skip  int `json:"skip"`
+	Top   int `json:"top"`
+	Total int `json:"total"`
+	// Next is the absolute URL of the next page; "" on the last page.
+	Next string `json:"next,omitempty"`
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items      []T
+	Pagination Pagination
+}
+
+// Get returns the record with the given id (its Connec! id, or in
+// external-ids mode any id the API resolves).
+func (col Collection[T]) Get(ctx context.Context, id string) (T, error) {
+	var zero T
+	if err := col.check(id, true); err != nil {
+		return zero, err
+	}
+	resp, err := col.c.call(ctx, transport.Request{Method: http.MethodGet, Path: col.c.path(col.name, id)})
+	if err != nil {
+		return zero, err
+	}
+	return decodeOne[T](resp, col.name)
+}
+
+// List returns one page: the records matching q (a zero Query lists from
+// the start with the server's page size).
+func (col Collection[T]) List(ctx context.Context, q Query) (*Page[T], error) {
+	if err := col.check("", false); err != nil {
+		return nil, err
+	}
+	vals, err := q.Values()
+	if err != nil {
+		return nil, err
+	}
+	return col.page(ctx, col.c.path(col.name), vals)
+}
+
+func (col Collection[T]) page(ctx context.Context, path string, vals url.Values) (*Page[T], error) {
+	resp, err := col.c.call(ctx, transport.Request{Method: http.MethodGet, Path: path, Query: vals})
+	if err != nil {
+		return nil, err
+	}
+	p, err := decodePage[T](resp, col.name)
+	if err != nil {
+		return nil, err
+	}
+	if col.c.pageLoaded != nil {
+		col.c.pageLoaded(p.Items)
+	}
+	return p, nil
+}
+
+// All returns every record matching q, one page in memory at a time: it
+// follows pagination.next until the last page. Breaking out of the loop
+// stops it; an error is yielded once, as the last pair. The next URL must
+// stay on connec.host (the credentials go with it).
+func (col Collection[T]) All(ctx context.Context, q Query) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		if err := col.check("", false); err != nil {
+			yield(zero, err)
+			return
+		}
+		vals, err := q.Values()
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		path := col.c.path(col.name)
+		for {
+			p, err := col.page(ctx, path, vals)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			next := p.Pagination.Next
+			items := p.Items
+			p = nil
+			for i := range items {
+				v := items[i]
+				items[i] = zero // let the page go as it is consumed
+				if !yield(v, nil) {
+					return
+				}
+			}
+			if next == "" || len(items) == 0 {
+				return
+			}
+			items = nil
+			nextPath, err := col.c.relative(next)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			if nextPath == pathWithQuery(path, vals) {
+				yield(zero, &DecodeError{URL: next, Err: errors.New("pagination.next points at the page just read")})
+				return
+			}
+			path, vals = nextPath, nil
+		}
+	}
+}
+
+func pathWithQuery(path string, vals url.Values) string {
+	if len(vals) == 0 {
+		return path
+	}
+	return path + "?" + vals.Encode()
+}
+
+// relative turns pagination.next into a path (with query) on connec.host,
+// refusing another origin.
+func (c *Client) relative(next string) (string, error) {
+	u, err := url.Parse(next)
+	if err != nil {
+		return "", &DecodeError{URL: "pagination.next", Err: err}
+	}
+	base, err := c.t.URL("", nil)
+	if err != nil {
+		return "", err
+	}
+	if u.IsAbs() || u.Host != "" {
+		if !strings.EqualFold(u.Scheme, base.Scheme) || !strings.EqualFold(u.Host, base.Host) {
+			return "", &DecodeError{URL: "pagination.next", Err: fmt.Errorf("next page is on another origin (%s://%s), not following it", u.Scheme, u.Host)}
+		}
+	}
+	p := u.EscapedPath()
+	if !strings.HasPrefix(p, base.EscapedPath()) {
+		return "", &DecodeError{URL: "pagination.next", Err: fmt.Errorf("next page path %q is outside %s", p, base.EscapedPath())}
+	}
+	rel := strings.TrimPrefix(p, base.EscapedPath())
+	if u.RawQuery != "" {
+		rel += "?" + u.RawQuery
+	}
+	return rel, nil
+}
+
+// Create creates a record and returns it as stored (with its id).
+func (col Collection[T]) Create(ctx context.Context, v T) (T, error) {
+	var zero T
+	if err := col.check("", false); err != nil {
+		return zero, err
+	}
+	body, err := envelope(col.name, v)
+	if err != nil {
+		return zero, err
+	}
+	resp, err := col.c.call(ctx, transport.Request{Method: http.MethodPost, Path: col.c.path(col.name), Body: body})
+	if err != nil {
+		return zero, err
+	}
+	return decodeOne[T](resp, col.name)
+}
+
+// Update writes v over the record id and returns the record as stored. The
+// API merges: members absent from v are left as they are.
+func (col Collection[T]) Update(ctx context.Context, id string, v T) (T, error) {
+	var zero T
+	if err := col.check(id, true); err != nil {
+		return zero, err
+	}
+	body, err := envelope(col.name, v)
+	if err != nil {
+		return zero, err
+	}
+	resp, err := col.c.call(ctx, transport.Request{Method: http.MethodPut, Path: col.c.path(col.name, id), Body: body})
+	if err != nil {
+		return zero, err
+	}
+	return decodeOne[T](resp, col.name)
+}
+
+// Delete deletes the record id. (Connec! itself rarely allows it; the
+// answer is then an [*APIError].)
+func (col Collection[T]) Delete(ctx context.Context, id string) error {
+	if err := col.check(id, true); err != nil {
+		return err
+	}
+	_, err := col.c.call(ctx, transport.Request{Method: http.MethodDelete, Path: col.c.path(col.name, id)})
+	return err
+}
+
+func (col Collection[T]) check(id string, needID bool) error {
+	if col.c == nil {
+		return errors.New("connec: collection has no client")
+	}
+	if col.err != nil {
+		return col.err
+	}
+	if needID {
+		return checkSegment("record id", id)
+	}
+	return nil
+}
+
+// Company returns the group's company record.
+func (c *Client) Company(ctx context.Context) (Company, error) {
+	resp, err := c.call(ctx, transport.Request{Method: http.MethodGet, Path: c.path(CollectionCompany)})
+	if err != nil {
+		return Company{}, err
+	}
+	return decodeOne[Company](resp, CollectionCompany)
+}
+
+// UpdateCompany merges v into the group's company record.
+func (c *Client) UpdateCompany(ctx context.Context, v Company) (Company, error) {
+	body, err := envelope(CollectionCompany, v)
+	if err != nil {
+		return Company{}, err
+	}
+	resp, err := c.call(ctx, transport.Request{Method: http.MethodPut, Path: c.path(CollectionCompany), Body: body})
+	if err != nil {
+		return Company{}, err
+	}
+	return decodeOne[Company](resp, CollectionCompany)
+}
+
+// envelope encodes {"<name>": v}.
+func envelope(name string, v any) ([]byte, error) {
+	b, err := json.Marshal(map[string]any{name: v})
+	if err != nil {
+		return nil, fmt.Errorf("connec: encoding the %s record: %w", name, err)
+	}
+	return b, nil
+}
+
+// decodeOne reads {"<name>": {...}}.
+func decodeOne[T any](resp *transport.Response, name string) (T, error) {
+	var zero T
+	raw, err := member(resp.Body, name)
+	if err != nil {
+		return zero, &DecodeError{URL: resp.URL, Err: err}
+	}
+	if raw[0] != '{' {
+		return zero, &DecodeError{URL: resp.URL, Err: fmt.Errorf("%q is not an object", name)}
+	}
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return zero, &DecodeError{URL: resp.URL, Err: fmt.Errorf("%s: %w", name, err)}
+	}
+	return v, nil
+}
+
+// decodePage reads {"<name>": [...], "pagination": {...}}.
+func decodePage[T any](resp *transport.Response, name string) (*Page[T], error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(resp.Body, &doc); err != nil {
+		return nil, &DecodeError{URL: resp.URL, Err: err}
+	}
+	raw, ok := doc[name]
+	if !ok {
+		return nil, &DecodeError{URL: resp.URL, Err: fmt.Errorf("no %q member", name)}
+	}
+	p := &Page[T]{}
+	if !bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		if err := json.Unmarshal(raw, &p.Items); err != nil {
+			return nil, &DecodeError{URL: resp.URL, Err: fmt.Errorf("%s: %w", name, err)}
+		}
+	}
+	if pg, ok := doc["pagination"]; ok {
+		if err := json.Unmarshal(pg, &p.Pagination); err != nil {
+			return nil, &DecodeError{URL: resp.URL, Err: fmt.Errorf("pagination: %w", err)}
+		}
+	}
+	return p, nil
+}
+
+// member returns the raw value of the top-level member name of a JSON object.
+func member(body []byte, name string) (json.RawMessage, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, err
+	}
+	raw, ok := doc[name]
+	raw = bytes.TrimSpace(raw)
+	if !ok || len(raw) == 0 {
+		return nil, fmt.Errorf("no %q member", name)
+	}
+	return raw, nil
+}
