@@ -107,7 +107,7 @@ func (s *Sandbox) handleAdminRotate(w http.ResponseWriter, r *http.Request) erro
 // handleAPIRotate serves POST /api/sandbox/v1/users/{uid}/rotate_session for
 // scripts, authenticated with the developer-platform credentials.
 func (s *Sandbox) handleAPIRotate(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkEnvCredentials(r); err != nil {
+	if _, err := s.checkEnvCredentials(r); err != nil {
 		return err
 	}
 	uid := r.PathValue("uid")

@@ -219,25 +219,16 @@ type connecCaller struct {
 	externalIDs bool   // CONNEC-EXTERNAL-IDS: true: answer in the id-array format
 }
 
-// authenticateApp checks the HTTP Basic credentials api.id:api.key of an
-// app, in constant time. Unknown app and wrong key are indistinguishable.
-func (s *Sandbox) authenticateApp(r *http.Request) (store.App, error) {
-	id, key, ok := r.BasicAuth()
-	if !ok {
-		return store.App{}, connecUnauthorized("HTTP Basic credentials (api id and api key) required")
-	}
-	app, err := s.store.App(r.Context(), id)
+// authConnecApp is [Sandbox.authenticateApp] with the Connec! error shape.
+func (s *Sandbox) authConnecApp(r *http.Request) (store.App, error) {
+	app, err := s.authenticateApp(r)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		secretEqual(key, "") // spend the same time as a real comparison
-		return store.App{}, connecUnauthorized("invalid api id or api key")
-	case err != nil:
-		return store.App{}, err
-	}
-	if !secretEqual(key, app.APIKey) {
+	case errors.Is(err, errNoCredentials):
+		return store.App{}, connecUnauthorized("HTTP Basic credentials (api id and api key) required")
+	case errors.Is(err, errBadCredentials):
 		return store.App{}, connecUnauthorized("invalid api id or api key")
 	}
-	return app, nil
+	return app, err
 }
 
 // authorizeGroup returns the group when app has access to it (group_apps).
@@ -275,7 +266,7 @@ func (s *Sandbox) handleConnec(prefix string) handlerFunc {
 		if len(segs) > 3 || segs[0] == "" {
 			return connecNotFound("no Connec! resource at " + strconv.Quote(clip(r.URL.Path)))
 		}
-		app, err := s.authenticateApp(r)
+		app, err := s.authConnecApp(r)
 		if err != nil {
 			return err
 		}

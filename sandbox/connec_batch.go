@@ -46,7 +46,7 @@ func (s *Sandbox) handleConnecBatch(w http.ResponseWriter, r *http.Request) erro
 	if r.Method != http.MethodPost {
 		return methodNotAllowed(w, r, "POST")
 	}
-	app, err := s.authenticateApp(r)
+	app, err := s.authConnecApp(r)
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func (s *Sandbox) handleConnecReport(w http.ResponseWriter, r *http.Request) err
 	if r.Method != http.MethodGet {
 		return methodNotAllowed(w, r, "GET")
 	}
-	app, err := s.authenticateApp(r)
+	app, err := s.authConnecApp(r)
 	if err != nil {
 		return err
 	}

@@ -157,28 +157,38 @@ func secretEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
 }
 
-// checkEnvCredentials verifies the developer-platform HTTP Basic credentials.
-func (s *Sandbox) checkEnvCredentials(r *http.Request) error {
+// checkEnvCredentials verifies the developer-platform HTTP Basic credentials
+// against every environment and returns the one they belong to.
+func (s *Sandbox) checkEnvCredentials(r *http.Request) (store.Environment, error) {
 	key, secret, ok := r.BasicAuth()
-	// Evaluate both comparisons so timing does not tell which one failed.
-	keyOK := secretEqual(key, s.env.Key)
-	secretOK := secretEqual(secret, s.env.Secret)
-	if !ok || !keyOK || !secretOK {
-		return &httpError{
+	// Compare with every environment, both key and secret, so that timing
+	// tells neither which environment nor which half failed.
+	found := -1
+	for i, e := range s.envs {
+		keyOK := secretEqual(key, e.Key)
+		secretOK := secretEqual(secret, e.Secret)
+		if keyOK && secretOK && found < 0 {
+			found = i
+		}
+	}
+	if !ok || found < 0 {
+		return store.Environment{}, &httpError{
 			status: http.StatusUnauthorized,
 			msg:    "invalid environment credentials",
 			header: http.Header{"Www-Authenticate": {`Basic realm="Maestrano developer platform", charset="UTF-8"`}},
 		}
 	}
-	return nil
+	return s.envs[found], nil
 }
 
-// handleMarketplaces serves GET /api/config/v1/marketplaces.
+// handleMarketplaces serves GET /api/config/v1/marketplaces: every
+// marketplace of the environment whose credentials the request carries.
 func (s *Sandbox) handleMarketplaces(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkEnvCredentials(r); err != nil {
+	env, err := s.checkEnvCredentials(r)
+	if err != nil {
 		return err
 	}
-	mps, err := s.store.Marketplaces(r.Context())
+	mps, err := s.store.EnvironmentMarketplaces(r.Context(), env.Name)
 	if err != nil {
 		return err
 	}

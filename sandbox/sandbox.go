@@ -74,6 +74,14 @@ type Config struct {
 	// Webhooks configures the outgoing webhooks and their delivery worker
 	// (webhook_worker.go); the zero value is the defaults.
 	Webhooks WebhookConfig
+	// Seed is the world a fresh data directory is seeded with; nil means
+	// SeedFile, or [store.DefaultWorld] when that is empty too. It is not
+	// used when the database was already seeded.
+	Seed *store.World
+	// SeedFile is the path of a JSON or YAML seed file (see
+	// [store.ParseWorld]), read when Seed is nil. A file that does not
+	// parse makes Open fail even when the database was already seeded.
+	SeedFile string
 }
 
 // DevPlatform holds the credentials an app uses to auto-configure itself from
@@ -99,10 +107,11 @@ type Sandbox struct {
 	cert           *x509.Certificate
 	certPEM        string // cert as published in sso.x509_certificate
 	certSHA1       string // its fingerprint, sso.x509_fingerprint
-	env            store.Credentials
 	tmpl           *template.Template
 	mux            *http.ServeMux
-	lock           *dirLock // exclusive hold on DataDir until Close
+	seeded         bool                // Open seeded the database
+	envs           []store.Environment // fixed after seeding
+	lock           *dirLock            // exclusive hold on DataDir until Close
 	wh             *webhooks
 	closeOnce      sync.Once
 	closeErr       error
@@ -184,15 +193,29 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	s.store = st
-	seeded, err := st.Seed(ctx, s.now())
+	world := cfg.Seed
+	if world == nil && cfg.SeedFile != "" {
+		if world, err = store.LoadWorldFile(cfg.SeedFile); err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+	}
+	seeded, err := st.SeedWorld(ctx, s.now(), world)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	if seeded {
-		s.log.InfoContext(ctx, "sandbox: seeded demo data", slog.String("data_dir", cfg.DataDir))
+		s.log.InfoContext(ctx, "sandbox: seeded", slog.String("data_dir", cfg.DataDir), slog.Bool("seed_file", world != nil))
+	} else if world != nil {
+		s.log.InfoContext(ctx, "sandbox: already seeded; seed ignored", slog.String("data_dir", cfg.DataDir))
 	}
-	s.env, err = st.EnvCredentials(ctx)
-	if err != nil {
+	if s.envs, err = st.Environments(ctx); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if len(s.envs) == 0 {
+		return nil, errors.New("sandbox: the database has no developer-platform environment")
+	}
+	s.seeded = seeded
+	if err := st.SetBaseURL(ctx, s.baseURL); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	// The lock is ours: leases left in the outbox belong to a process that
@@ -363,10 +386,15 @@ func collapseSlashes(p string) string {
 	return b.String()
 }
 
-// DevPlatform returns the credentials an app uses to auto-configure from
-// this sandbox.
+// DevPlatform returns the credentials of the first environment (in the
+// default world, the one of the demo app): what an app uses to auto-configure
+// from this sandbox. See [Sandbox.AppDevPlatform] for other apps.
 func (s *Sandbox) DevPlatform() DevPlatform {
-	return DevPlatform{Host: s.baseURL, APIPath: DevPlatformAPIPath, EnvKey: s.env.Key, EnvSecret: s.env.Secret}
+	return s.devPlatformOf(s.envs[0]) // Open checked there is one
+}
+
+func (s *Sandbox) devPlatformOf(e store.Environment) DevPlatform {
+	return DevPlatform{Host: s.baseURL, APIPath: DevPlatformAPIPath, EnvKey: e.Key, EnvSecret: e.Secret}
 }
 
 // SetAppHost sets the host and the SSO IdM host (sso.idm) of an app; the demo

@@ -249,7 +249,7 @@ func (s *Sandbox) deliveriesWithAttempts(ctx context.Context, f store.DeliveryFi
 
 // handleAPIWebhooks serves GET /api/sandbox/v1/webhooks[?state=&limit=].
 func (s *Sandbox) handleAPIWebhooks(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkEnvCredentials(r); err != nil {
+	if _, err := s.checkEnvCredentials(r); err != nil {
 		return err
 	}
 	f, err := deliveryFilter(r)
@@ -270,7 +270,7 @@ func (s *Sandbox) handleAPIWebhooks(w http.ResponseWriter, r *http.Request) erro
 
 // handleAPIWebhook serves GET /api/sandbox/v1/webhooks/{id}.
 func (s *Sandbox) handleAPIWebhook(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkEnvCredentials(r); err != nil {
+	if _, err := s.checkEnvCredentials(r); err != nil {
 		return err
 	}
 	return s.writeDelivery(w, r, r.PathValue("id"))
@@ -295,7 +295,7 @@ func (s *Sandbox) writeDelivery(w http.ResponseWriter, r *http.Request, id strin
 // handleAPIRedeliver serves POST /api/sandbox/v1/webhooks/{id}/redeliver and
 // answers with the delivery, due now.
 func (s *Sandbox) handleAPIRedeliver(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkEnvCredentials(r); err != nil {
+	if _, err := s.checkEnvCredentials(r); err != nil {
 		return err
 	}
 	id := r.PathValue("id")
@@ -310,7 +310,7 @@ func (s *Sandbox) handleAPIRedeliver(w http.ResponseWriter, r *http.Request) err
 
 // handleAPIRemoveGroup serves DELETE /api/sandbox/v1/groups/{uid}.
 func (s *Sandbox) handleAPIRemoveGroup(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkEnvCredentials(r); err != nil {
+	if _, err := s.checkEnvCredentials(r); err != nil {
 		return err
 	}
 	uid := r.PathValue("uid")
@@ -328,7 +328,7 @@ func (s *Sandbox) handleAPIRemoveGroup(w http.ResponseWriter, r *http.Request) e
 // handleAPIRemoveMember serves DELETE
 // /api/sandbox/v1/groups/{group_uid}/users/{uid}.
 func (s *Sandbox) handleAPIRemoveMember(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkEnvCredentials(r); err != nil {
+	if _, err := s.checkEnvCredentials(r); err != nil {
 		return err
 	}
 	group, user := r.PathValue("group_uid"), r.PathValue("uid")

@@ -437,7 +437,7 @@ func TestWebhookAdminPage(t *testing.T) {
 		"DELETE /maestrano/account/groups/cld-1/users/usr-2/maestrano", "<strong>418</strong>", "status 418",
 		"collecting", // the Connec! notification, still in its window
 		`action="/admin/groups/cld-1/remove"`, `action="/admin/groups/cld-2/users/usr-3/remove"`,
-		`<a href="/admin">Admin</a>`,
+		`<a href="/admin/webhooks">Webhooks</a>`, // the admin nav
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)

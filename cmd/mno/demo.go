@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ const (
 
 type serveFlags struct {
 	sandboxAddr, appAddr, dataDir, appURL string
+	seedFile, baseURL                     string
 	recheck                               time.Duration
 	verbose                               bool
 }
@@ -42,7 +44,10 @@ func (m *Main) flags(name string, withApp bool) (*flag.FlagSet, *serveFlags) {
 	if withApp {
 		fs.StringVar(&f.appAddr, "app-addr", defaultAppAddr, "listen address of the demo app")
 	} else {
+		fs.StringVar(&f.sandboxAddr, "addr", defaultSandboxAddr, "listen address of the platform sandbox (same as --sandbox-addr)")
 		fs.StringVar(&f.appURL, "app-url", "", "base URL of your app (sso.idm and app.host of app-1), e.g. http://127.0.0.1:3000; empty keeps the stored one")
+		fs.StringVar(&f.seedFile, "seed", "", "JSON or YAML seed file describing the world (environments, apps, groups, users, bills) of a fresh data directory")
+		fs.StringVar(&f.baseURL, "base-url", "", "public base URL the sandbox publishes (api.host, sso.idp, connec.host); default http://<addr>")
 	}
 	fs.StringVar(&f.dataDir, "data", defaultDataDir, "data directory of the sandbox (SQLite database, IdP key)")
 	fs.DurationVar(&f.recheck, "session-recheck", sandbox.DefaultSessionRecheck, "how long apps may trust an SSO session before asking the sandbox again")
@@ -176,6 +181,9 @@ func (m *Main) wait(ctx context.Context, errc <-chan error, srvs ...*http.Server
 }
 
 func (m *Main) runSandbox(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "env" {
+		return m.runSandboxEnv(ctx, args[1:])
+	}
 	fs, f := m.flags("sandbox", false)
 	if err := f.parse(fs, args); err != nil {
 		return err
@@ -186,7 +194,10 @@ func (m *Main) runSandbox(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	sb, err := sandbox.Open(ctx, sandbox.Config{DataDir: f.dataDir, BaseURL: sbURL, Logger: logger, SessionRecheck: f.recheck})
+	if f.baseURL != "" {
+		sbURL = strings.TrimSuffix(f.baseURL, "/")
+	}
+	sb, err := sandbox.Open(ctx, sandbox.Config{DataDir: f.dataDir, BaseURL: sbURL, Logger: logger, SessionRecheck: f.recheck, SeedFile: f.seedFile})
 	if err != nil {
 		return err
 	}
@@ -196,14 +207,85 @@ func (m *Main) runSandbox(ctx context.Context, args []string) error {
 			return &usageError{"mno sandbox: --app-url: " + err.Error()}
 		}
 	}
+	apps, err := sb.Apps(ctx)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- serve(srv, ln) }()
-	fmt.Fprintf(m.Stdout, "Maestrano sandbox %s (admin page: %s/admin)\n\n", sbURL, sbURL)
-	m.printDevPlatform(sb.DevPlatform())
-	fmt.Fprintf(m.Stdout, "Your app is %s at %s: it must serve the sso.init_path and sso.consume_path of its configuration there (--app-url changes it).\n\n", sandbox.DemoAppUID, m.appHost(ctx, sb))
+	fmt.Fprintf(m.Stdout, "Maestrano sandbox %s (admin page: %s/admin)\n", sbURL, sbURL)
+	if f.seedFile != "" && !sb.Seeded() {
+		fmt.Fprintf(m.Stdout, "(%s was seeded before: --seed %s ignored; use a fresh --data directory to apply it)\n", f.dataDir, f.seedFile)
+	}
+	fmt.Fprintln(m.Stdout)
+	for _, a := range apps {
+		fmt.Fprintf(m.Stdout, "%s %q on marketplace %s (environment %s), app at %s. To configure it against the sandbox:\n",
+			a.UID, a.Name, a.Marketplace, a.Environment, a.Host)
+		m.printExports(a.DevPlatform, "  ")
+		fmt.Fprintln(m.Stdout)
+	}
+	fmt.Fprintf(m.Stdout, "Your app is %s at %s: it must serve the sso.init_path and sso.consume_path of its configuration there (--app-url changes it).\n", sandbox.DemoAppUID, m.appHost(ctx, sb))
+	fmt.Fprintf(m.Stdout, "\"mno sandbox env APP\" prints an app's settings as export lines.\n\n")
 	fmt.Fprintln(m.Stdout, "Press Ctrl-C to stop.")
 	return m.wait(ctx, errc, srv)
+}
+
+// printExports prints the four MNO_DEVPL_* settings of dp as export lines.
+func (m *Main) printExports(dp sandbox.DevPlatform, indent string) {
+	for _, kv := range [][2]string{
+		{maestrano.EnvDevPlatformHost, dp.Host}, {maestrano.EnvDevPlatformAPIPath, dp.APIPath},
+		{maestrano.EnvDevPlatformKey, dp.EnvKey}, {maestrano.EnvDevPlatformSecret, dp.EnvSecret},
+	} {
+		fmt.Fprintf(m.Stdout, "%sexport %s=%s\n", indent, kv[0], shellQuote(kv[1]))
+	}
+}
+
+// shellQuote quotes v for a POSIX shell when it holds anything but safe
+// characters.
+func shellQuote(v string) string {
+	safe := v != ""
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:@%+=,", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return v
+	}
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+}
+
+// runSandboxEnv serves "mno sandbox env [--data DIR] [--base-url URL] APP":
+// the app's MNO_DEVPL_* settings as export lines, for eval in a shell. It
+// reads the data directory without opening the sandbox, so it works while
+// the sandbox runs.
+func (m *Main) runSandboxEnv(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("mno sandbox env", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	dataDir := fs.String("data", defaultDataDir, "data directory of the sandbox")
+	baseURL := fs.String("base-url", "", "base URL of the sandbox; default: the one it last published")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return &usageError{"mno sandbox env: missing app id (e.g. app-1)"}
+	}
+	app := rest[0]
+	if err := fs.Parse(rest[1:]); err != nil { // flags after the app id
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("mno sandbox env: unexpected argument %q", fs.Arg(0))}
+	}
+	info, err := sandbox.LookupApp(ctx, *dataDir, app, *baseURL)
+	if err != nil {
+		return err
+	}
+	m.printExports(info.DevPlatform, "")
+	return nil
 }
 
 // appHost returns the stored sso.idm of the demo app, as apps will see it.

@@ -70,7 +70,8 @@ const usageText = `usage: mno <command> [flags]
 
 commands:
   demo      start the sandbox and the demo app, wired together
-  sandbox   start the sandbox only, and print the dev-platform settings
+  sandbox   start the sandbox only, and print each app's dev-platform settings
+            (sandbox env APP prints them as export lines)
   config    show what the developer platform returns (secrets masked)
   saml      verify or decode SAML messages offline (mno saml -h)
   version   print the SDK version

@@ -171,3 +171,104 @@ func TestSandboxCommandSetsTheAppURL(t *testing.T) {
 		t.Fatalf("mno sandbox: %v", err)
 	}
 }
+
+// runSandboxUntilBanner starts "mno sandbox args..." and returns its banner
+// (up to "Press Ctrl-C") and a stop function.
+func runSandboxUntilBanner(t *testing.T, args ...string) (string, func()) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- NewMain(pw, io.Discard).Run(ctx, append([]string{"sandbox"}, args...))
+		pw.Close()
+	}()
+	var banner strings.Builder
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	return banner.String(), func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("mno sandbox: %v", err)
+		}
+	}
+}
+
+func TestSandboxCommandSeedBaseURLAndEnv(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	banner, stop := runSandboxUntilBanner(t, "--addr", "127.0.0.1:0", "--data", data,
+		"--seed", "testdata/sandbox/seed/world.yaml", "--base-url", "http://localhost:7999/")
+	for _, want := range []string{
+		"Maestrano sandbox http://localhost:7999 ",
+		`app-1 "CRM" on marketplace maestrano (environment team)`,
+		`app-2 "CRM UAT" on marketplace maestrano-uat (environment team)`,
+		`app-3 "Books" on marketplace maestrano (environment ci)`,
+		"  export MNO_DEVPL_HOST=http://localhost:7999\n  export MNO_DEVPL_API_PATH=/api/config/v1\n  export MNO_DEVPL_ENV_KEY=team-env-key-0001\n  export MNO_DEVPL_ENV_SECRET=team-secret+0001\n",
+	} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+	if strings.Count(banner, "export MNO_DEVPL_ENV_KEY=") != 3 {
+		t.Errorf("want the settings of three apps:\n%s", banner)
+	}
+	// "env" works while the sandbox runs (it does not take the lock).
+	var out bytes.Buffer
+	if err := NewMain(&out, io.Discard).Run(t.Context(), []string{"sandbox", "env", "--data", data, "app-2"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "export MNO_DEVPL_HOST=http://localhost:7999\nexport MNO_DEVPL_API_PATH=/api/config/v1\nexport MNO_DEVPL_ENV_KEY=team-env-key-0001\nexport MNO_DEVPL_ENV_SECRET=team-secret+0001\n"
+	if out.String() != want {
+		t.Errorf("env app-2:\n%s\nwant:\n%s", out.String(), want)
+	}
+	out.Reset()
+	if err := NewMain(&out, io.Discard).Run(t.Context(), []string{"sandbox", "env", "app-3", "--data", data, "--base-url", "http://127.0.0.1:1"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "export MNO_DEVPL_HOST=http://127.0.0.1:1\n") || strings.Contains(out.String(), "team-env-key") {
+		t.Errorf("env app-3:\n%s", out.String())
+	}
+	stop()
+	// Restarted with the seed again: the stored world is kept, and said so.
+	banner, stop = runSandboxUntilBanner(t, "--addr", "127.0.0.1:0", "--data", data, "--seed", "testdata/sandbox/seed/world.yaml")
+	if !strings.Contains(banner, "was seeded before") || !strings.Contains(banner, "MNO_DEVPL_ENV_KEY=team-env-key-0001") {
+		t.Errorf("restart banner:\n%s", banner)
+	}
+	stop()
+}
+
+func TestSandboxEnvErrors(t *testing.T) {
+	t.Parallel()
+	empty := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sandbox", "env"}, "missing app id"},
+		{[]string{"sandbox", "env", "--data", empty, "app-1"}, "no sandbox data"},
+		{[]string{"sandbox", "env", "app-1", "extra"}, `unexpected argument "extra"`},
+		{[]string{"sandbox", "--seed", "testdata/sandbox/seed/missing.yaml", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, "no such file"},
+		{[]string{"sandbox", "--base-url", "ftp://x", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, "BaseURL"},
+	} {
+		var errOut bytes.Buffer
+		err := NewMain(io.Discard, &errOut).Run(t.Context(), tc.args)
+		if err == nil || !strings.Contains(err.Error()+errOut.String(), tc.want) {
+			t.Errorf("mno %v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	// An unknown app of an existing data directory.
+	data := t.TempDir()
+	_, stop := runSandboxUntilBanner(t, "--addr", "127.0.0.1:0", "--data", data)
+	err := NewMain(io.Discard, io.Discard).Run(t.Context(), []string{"sandbox", "env", "--data", data, "app-9"})
+	if err == nil || !strings.Contains(err.Error(), `unknown app "app-9"`) {
+		t.Errorf("unknown app: %v", err)
+	}
+	stop()
+}

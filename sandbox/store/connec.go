@@ -14,10 +14,6 @@ import (
 // id-array format.
 const ConnecProvider = "connec"
 
-// ErrConflict is returned when a write collides with existing data: an
-// external id already names another entity.
-var ErrConflict = errors.New("store: conflict")
-
 // ExternalID is one entry of the id-array format: the id of an entity in
 // the realm of a provider (an app, or "connec" itself).
 type ExternalID struct {

@@ -60,6 +60,14 @@ type Group struct {
 	City         string    // e.g. "Los Angeles"
 	CreatedAt    time.Time // UTC
 	FreeTrialEnd time.Time // UTC; end of the free trial
+
+	// Account-API fields (schema_account.go).
+	Email          string    // e.g. "cld-1@example.com"
+	Status         string    // e.g. "running"
+	HasCreditCard  bool      // sent as has_credit_card
+	MainAccounting string    // "", "quickbooks", "xero" or "myob"
+	ResellerUID    string    // "" or the uid of the group's [Reseller]
+	UpdatedAt      time.Time // UTC
 }
 
 // User is a person who can log in to apps through the platform.
@@ -71,6 +79,11 @@ type User struct {
 	CompanyName string // sent as the "company_name" SAML attribute
 	Country     string // ISO 3166-1 alpha-2, e.g. "US"
 	SSOSession  string // current SSO session token; secret
+
+	// Account-API fields (schema_account.go).
+	Password  string    // for users/authenticate; "" accepts any password but "invalid_password"; secret
+	CreatedAt time.Time // UTC
+	UpdatedAt time.Time // UTC
 }
 
 // Membership is a user's role in a group.

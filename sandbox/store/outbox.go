@@ -75,49 +75,6 @@ func (s *Store) RecordConnecChanges(ctx context.Context, changes ...ConnecChange
 	})
 }
 
-// maxSubscriptions bounds the collections of one app.
-const maxSubscriptions = 200
-
-// SetAppSubscriptions replaces the Connec! collections the app is notified
-// about. It returns [ErrNotFound] for an unknown app.
-func (s *Store) SetAppSubscriptions(ctx context.Context, appUID string, collections []string) error {
-	if len(collections) > maxSubscriptions {
-		return fmt.Errorf("store: at most %d subscriptions per app", maxSubscriptions)
-	}
-	for _, c := range collections {
-		if c == "" || len(c) > 64 {
-			return fmt.Errorf("store: bad collection name %q", clipString(c, 64))
-		}
-	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM apps WHERE uid = ?`, appUID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		} else if err != nil {
-			return fmt.Errorf("store: set subscriptions: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM app_connec_subscriptions WHERE app_uid = ?`, appUID); err != nil {
-			return fmt.Errorf("store: set subscriptions: %w", err)
-		}
-		for _, c := range collections {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO app_connec_subscriptions (app_uid, collection) VALUES (?, ?)`, appUID, c); err != nil {
-				return fmt.Errorf("store: set subscriptions: %w", err)
-			}
-		}
-		return nil
-	})
-}
-
-// AppSubscriptions returns the Connec! collections the app is notified
-// about, sorted.
-func (s *Store) AppSubscriptions(ctx context.Context, appUID string) ([]string, error) {
-	return queryAll(ctx, s.db, "subscriptions", func(row scanner) (string, error) {
-		var c string
-		err := row.Scan(&c)
-		return c, err
-	}, `SELECT collection FROM app_connec_subscriptions WHERE app_uid = ? ORDER BY collection`, appUID)
-}
-
 func clipString(s string, n int) string {
 	if len(s) <= n {
 		return s

@@ -86,6 +86,10 @@ func TestFanOutCoalescesAndCaps(t *testing.T) {
 	t.Parallel()
 	s := seededTest(t)
 	ctx := t.Context()
+	// The default world subscribes app-1; this test sets its own.
+	if err := s.SetAppSubscriptions(ctx, "app-1", nil); err != nil {
+		t.Fatal(err)
+	}
 	var changes []ConnecChange
 	for i := range 5 {
 		changes = append(changes, ConnecChange{GroupUID: "cld-1", Collection: "organizations", At: seedTime,
@@ -196,6 +200,10 @@ func TestRemoveGroupFansOutFirst(t *testing.T) {
 	t.Parallel()
 	s := seededTest(t)
 	ctx := t.Context()
+	// The default world subscribes app-1; this test sets its own.
+	if err := s.SetAppSubscriptions(ctx, "app-1", nil); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.RecordConnecChanges(ctx, ConnecChange{GroupUID: "cld-1", Collection: "organizations", Entity: json.RawMessage(`{"id":"x"}`), At: seedTime}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,29 +5,25 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Setting keys of the settings table.
 const (
-	settingEnvKey    = "env_key"
-	settingEnvSecret = "env_secret"
-	settingSeededAt  = "seeded_at"
+	settingSeededAt = "seeded_at"
 )
 
-// EnvCredentials returns the developer-platform environment credentials.
-// It returns [ErrNotFound] before [Store.Seed].
+// EnvCredentials returns the credentials of the first developer-platform
+// environment. It returns [ErrNotFound] before [Store.Seed].
 func (s *Store) EnvCredentials(ctx context.Context) (Credentials, error) {
-	var c Credentials
-	err := s.db.QueryRowContext(ctx, `
-SELECT k.value, v.value FROM settings k, settings v
-WHERE k.key = ? AND v.key = ?`, settingEnvKey, settingEnvSecret).Scan(&c.Key, &c.Secret)
-	if errors.Is(err, sql.ErrNoRows) {
+	envs, err := s.Environments(ctx)
+	if err != nil {
+		return Credentials{}, err
+	}
+	if len(envs) == 0 {
 		return Credentials{}, ErrNotFound
 	}
-	if err != nil {
-		return Credentials{}, fmt.Errorf("store: environment credentials: %w", err)
-	}
-	return c, nil
+	return Credentials{Key: envs[0].Key, Secret: envs[0].Secret}, nil
 }
 
 const appColumns = `uid, name, api_key, host, sso_idm, sso_init_path, sso_consume_path,
@@ -70,9 +66,10 @@ func (s *Store) SetAppHost(ctx context.Context, uid, host string) error {
 	return requireOneRow(res)
 }
 
-// Marketplaces returns every marketplace, ordered by name.
+// Marketplaces returns every publication of an app on a marketplace,
+// ordered by marketplace name, then app uid.
 func (s *Store) Marketplaces(ctx context.Context) ([]Marketplace, error) {
-	return queryAll(ctx, s.db, "marketplaces", scanMarketplace, `SELECT name, nid, environment, app_uid FROM marketplaces ORDER BY name`)
+	return queryAll(ctx, s.db, "marketplaces", scanMarketplace, `SELECT name, nid, environment, app_uid FROM marketplaces ORDER BY name, length(app_uid), app_uid`)
 }
 
 func scanMarketplace(row scanner) (Marketplace, error) {
@@ -83,10 +80,14 @@ func scanMarketplace(row scanner) (Marketplace, error) {
 
 const groupColumns = `uid, name, org_uid, currency, timezone, country, city, created_at, free_trial_end`
 
+// groupSelect is groupColumns and the account-API columns.
+const groupSelect = groupColumns + `, email, status, has_credit_card, main_accounting, COALESCE(reseller_uid, ''), updated_at`
+
 func scanGroup(row scanner) (Group, error) {
 	var g Group
-	var created, trial string
-	if err := row.Scan(&g.UID, &g.Name, &g.OrgUID, &g.Currency, &g.Timezone, &g.Country, &g.City, &created, &trial); err != nil {
+	var created, trial, updated string
+	if err := row.Scan(&g.UID, &g.Name, &g.OrgUID, &g.Currency, &g.Timezone, &g.Country, &g.City, &created, &trial,
+		&g.Email, &g.Status, &g.HasCreditCard, &g.MainAccounting, &g.ResellerUID, &updated); err != nil {
 		return Group{}, err
 	}
 	var err error
@@ -96,35 +97,54 @@ func scanGroup(row scanner) (Group, error) {
 	if g.FreeTrialEnd, err = parseTime(trial); err != nil {
 		return Group{}, err
 	}
+	// Rows inserted with the core columns only have no updated_at.
+	if g.UpdatedAt, err = parseTimeOr(updated, g.CreatedAt); err != nil {
+		return Group{}, err
+	}
 	return g, nil
 }
 
 // Group returns the group with the given uid, or [ErrNotFound].
 func (s *Store) Group(ctx context.Context, uid string) (Group, error) {
-	return queryOne(ctx, s.db, "group", scanGroup, `SELECT `+groupColumns+` FROM groups WHERE uid = ?`, uid)
+	return queryOne(ctx, s.db, "group", scanGroup, `SELECT `+groupSelect+` FROM groups WHERE uid = ?`, uid)
 }
 
 // Groups returns every group, ordered by uid.
 func (s *Store) Groups(ctx context.Context) ([]Group, error) {
-	return queryAll(ctx, s.db, "groups", scanGroup, `SELECT `+groupColumns+` FROM groups ORDER BY length(uid), uid`)
+	return queryAll(ctx, s.db, "groups", scanGroup, `SELECT `+groupSelect+` FROM groups ORDER BY length(uid), uid`)
 }
 
 const userColumns = `uid, first_name, last_name, email, company_name, country, sso_session`
 
+// userSelect is userColumns and the account-API columns.
+const userSelect = userColumns + `, password, created_at, updated_at`
+
 func scanUser(row scanner) (User, error) {
 	var u User
-	err := row.Scan(&u.UID, &u.FirstName, &u.LastName, &u.Email, &u.CompanyName, &u.Country, &u.SSOSession)
-	return u, err
+	var created, updated string
+	if err := row.Scan(&u.UID, &u.FirstName, &u.LastName, &u.Email, &u.CompanyName, &u.Country, &u.SSOSession,
+		&u.Password, &created, &updated); err != nil {
+		return User{}, err
+	}
+	// Rows inserted with the core columns only have no timestamps.
+	var err error
+	if u.CreatedAt, err = parseTimeOr(created, time.Time{}); err != nil {
+		return User{}, err
+	}
+	if u.UpdatedAt, err = parseTimeOr(updated, u.CreatedAt); err != nil {
+		return User{}, err
+	}
+	return u, nil
 }
 
 // User returns the user with the given uid, or [ErrNotFound].
 func (s *Store) User(ctx context.Context, uid string) (User, error) {
-	return queryOne(ctx, s.db, "user", scanUser, `SELECT `+userColumns+` FROM users WHERE uid = ?`, uid)
+	return queryOne(ctx, s.db, "user", scanUser, `SELECT `+userSelect+` FROM users WHERE uid = ?`, uid)
 }
 
 // Users returns every user, ordered by uid.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
-	return queryAll(ctx, s.db, "users", scanUser, `SELECT `+userColumns+` FROM users ORDER BY length(uid), uid`)
+	return queryAll(ctx, s.db, "users", scanUser, `SELECT `+userSelect+` FROM users ORDER BY length(uid), uid`)
 }
 
 // SetSSOSession replaces the SSO session token of a user. It returns
@@ -209,4 +229,12 @@ func requireOneRow(res sql.Result) error {
 		return ErrNotFound
 	}
 	return nil
+}
+
+// parseTimeOr parses a stored timestamp; "" gives fallback.
+func parseTimeOr(s string, fallback time.Time) (time.Time, error) {
+	if s == "" {
+		return fallback, nil
+	}
+	return parseTime(s)
 }
