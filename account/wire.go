@@ -34,7 +34,9 @@ func parseEnvelope(body []byte) (env envelope, ok bool) {
 
 // fieldErrors decodes the "errors" member: normally field → [messages],
 // tolerating a single string per field, a list or a bare string (kept
-// under "base"). The result is bounded (maxErrorFields etc.) and never nil.
+// under "base"). Only when "errors" says nothing is the PHP-style "error"
+// member read ({"message", "param"} → param: [message]; the sandbox sends
+// both). The result is bounded (maxErrorFields etc.) and never nil.
 func (env envelope) fieldErrors() map[string][]string {
 	out := map[string][]string{}
 	add := func(field string, raw json.RawMessage) {
@@ -51,30 +53,37 @@ func (env envelope) fieldErrors() map[string][]string {
 			out[field] = out[field][:maxFieldMessages]
 		}
 	}
-	for _, src := range []struct {
-		name string
-		raw  json.RawMessage
-	}{{"", env.Errors}, {"error", env.Error}} {
-		raw := bytes.TrimSpace(src.raw)
-		if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-			continue
-		}
+	if raw := bytes.TrimSpace(env.Errors); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
 		var obj map[string]json.RawMessage
 		if raw[0] == '{' && json.Unmarshal(raw, &obj) == nil {
 			for k, v := range obj {
-				if src.name != "" {
-					k = src.name + "." + k
-				}
 				add(k, v)
 			}
-			continue
+		} else {
+			add("base", raw)
 		}
-		name := src.name
-		if name == "" {
-			name = "base"
-		}
-		add(name, raw)
 	}
+	if len(out) > 0 {
+		return out
+	}
+	raw := bytes.TrimSpace(env.Error)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return out
+	}
+	var e struct {
+		Message string `json:"message"`
+		Param   string `json:"param"`
+	}
+	if raw[0] == '{' && json.Unmarshal(raw, &e) == nil && e.Message != "" {
+		field := e.Param
+		if field == "" {
+			field = "error"
+		}
+		msg, _ := json.Marshal(strings.TrimPrefix(e.Message, e.Param+" "))
+		add(field, msg)
+		return out
+	}
+	add("error", raw)
 	return out
 }
 
