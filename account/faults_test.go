@@ -109,7 +109,9 @@ func TestFaults(t *testing.T) {
 		{"success:false without errors", get, []http.HandlerFunc{status(200, `{"success":false,"errors":{},"data":{}}`)}, 1, kind(account.KindOther)},
 		{"errors as strings", get, []http.HandlerFunc{status(200, `{"success":false,"errors":{"id":"does not exist"},"data":{}}`)}, 1, func(err error) bool { return errors.Is(err, account.ErrNotFound) }},
 		{"sandbox-style errors with error object", get, []http.HandlerFunc{status(200, `{"success":false,"errors":{"id":["does not exist"]},"error":{"message":"id does not exist","param":"id"},"data":{}}`)}, 1,
-			func(err error) bool { return errors.Is(err, account.ErrNotFound) && !strings.Contains(err.Error(), "message") }},
+			func(err error) bool {
+				return errors.Is(err, account.ErrNotFound) && !strings.Contains(err.Error(), "message")
+			}},
 		{"error object alone", create, []http.HandlerFunc{status(400, `{"success":false,"error":{"message":"price_cents can't be blank","param":"price_cents"},"data":{}}`)}, 1,
 			func(err error) bool {
 				var ae *account.APIError
