@@ -312,7 +312,12 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The platform sends no body; read (and bound) whatever comes, so the
 	// connection can be reused and a flood is cut off.
-	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, h.maxBody)); err != nil {
+	// A request built by hand (not by a server) may have no Body at all.
+	body := r.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, body, h.maxBody)); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			writeWebhookJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"error": "Request body too large"})

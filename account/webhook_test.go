@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/maestrano-go/maestrano"
@@ -341,3 +342,47 @@ func TestWebhookConfigErrors(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// FuzzWebhookPath sends arbitrary paths and methods to the handler: it
+// answers a known status, never panics, and calls back only for DELETE
+// with the marketplace's credentials on a matching path.
+func FuzzWebhookPath(f *testing.F) {
+	for _, seed := range []string{"/maestrano/account/groups/cld-1/maestrano", "/maestrano/account/groups/cld-2/users/usr-3.cld-2/maestrano-uat/",
+		"/maestrano/account/groups/%2E%2E/maestrano", "/maestrano/account/groups/cld%2F1/maestrano", "//", "/%zz", "/maestrano/account/groups/cld-1/maestrano?x=%"} {
+		f.Add("DELETE", seed, true)
+		f.Add("GET", seed, false)
+	}
+	reg := registry(f)
+	var calls atomic.Int32
+	h, err := account.NewWebhookHandler(reg, account.WebhookCallbacks{
+		GroupRemoved:  func(context.Context, account.GroupRemoved) error { calls.Add(1); return nil },
+		MemberRemoved: func(context.Context, account.MemberRemoved) error { calls.Add(1); return nil },
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, method, path string, auth bool) {
+		req, err := http.NewRequest(method, "http://app.example.com"+path, nil)
+		if err != nil || !strings.HasPrefix(req.URL.Path, "/") {
+			return
+		}
+		if auth {
+			req.SetBasicAuth(mnoID, mnoKey)
+		}
+		before := calls.Load()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case 200:
+			if calls.Load() != before+1 || method != http.MethodDelete || !auth {
+				t.Fatalf("%s %q: 200 with %d callbacks", method, path, calls.Load()-before)
+			}
+		case 401, 404, 405, 413:
+			if calls.Load() != before {
+				t.Fatalf("%s %q: %d but a callback ran", method, path, rec.Code)
+			}
+		default:
+			t.Fatalf("%s %q: status %d", method, path, rec.Code)
+		}
+	})
+}
