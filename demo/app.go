@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maestrano-go/maestrano"
+	"github.com/maestrano-go/maestrano/account"
 	"github.com/maestrano-go/maestrano/sso"
 )
 
@@ -37,6 +38,7 @@ type App struct {
 	logger   *slog.Logger
 	pages    map[string]*template.Template
 	webhooks map[string]*webhookRoute
+	accounts map[string]*account.Client
 }
 
 // Option configures an [App].
@@ -94,7 +96,7 @@ func New(ctx context.Context, reg *maestrano.Registry, opts ...Option) (*App, er
 		return nil, err
 	}
 	a := &App{mux: http.NewServeMux(), reg: reg, db: d, now: cf.now, logger: cf.logger, pages: pages,
-		webhooks: map[string]*webhookRoute{}}
+		webhooks: map[string]*webhookRoute{}, accounts: map[string]*account.Client{}}
 	if err := a.routes(cf, key); err != nil {
 		d.close()
 		return nil, err
@@ -164,12 +166,20 @@ func (a *App) routes(cf appConfig, key []byte) error {
 			return err
 		}
 		a.webhookRoutes(mp)
+		var accOpts []account.Option
+		if cf.httpClient != nil {
+			accOpts = append(accOpts, account.WithHTTPClient(cf.httpClient))
+		}
+		if a.accounts[name], err = account.New(mp, accOpts...); err != nil {
+			return err
+		}
 	}
 	a.mux.Handle("GET /{$}", a.mw.Optional(http.HandlerFunc(a.handleHome)))
 	a.mux.Handle("POST /logout", a.mw.Require(a.page(func(w http.ResponseWriter, r *http.Request, _ *request) {
 		a.mw.Logout().ServeHTTP(w, r)
 	})))
 	a.mux.Handle("GET /events", a.mw.Require(a.page(a.handleEvents)))
+	a.billingRoutes()
 	a.mux.HandleFunc("GET /static/live.js", serveLiveJS)
 	return nil
 }
@@ -305,3 +315,4 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, err error) {
 	a.logger.LogAttrs(r.Context(), slog.LevelError, "demo: request failed", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	a.errorPage(w, http.StatusInternalServerError, errorPage{Title: "Error", Message: "Something went wrong in the app; try again."})
 }
+

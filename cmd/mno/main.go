@@ -3,6 +3,7 @@
 //	mno demo      start the sandbox and the demo app, wired together
 //	mno sandbox   start the sandbox only, and print the dev-platform settings
 //	mno config    show what the developer platform returns (secrets masked)
+//	mno bills     list, create and cancel bills of a group
 //	mno version   print the SDK version
 //
 // Run "mno <command> -h" for the flags of a command.
@@ -65,6 +66,7 @@ commands:
   demo      start the sandbox and the demo app, wired together
   sandbox   start the sandbox only, and print the dev-platform settings
   config    show what the developer platform returns (secrets masked)
+  bills     list, create and cancel bills of a group
   version   print the SDK version
 
 Run "mno <command> --help" for the flags and examples of a command.
@@ -126,6 +128,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.runVersion()
 	case "config":
 		return m.runConfig(ctx, args[1:])
+	case "bills":
+		return m.runBills(ctx, args[1:])
 
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(m.Stdout, usageText)
