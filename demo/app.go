@@ -315,4 +315,3 @@ func (a *App) fail(w http.ResponseWriter, r *http.Request, err error) {
 	a.logger.LogAttrs(r.Context(), slog.LevelError, "demo: request failed", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 	a.errorPage(w, http.StatusInternalServerError, errorPage{Title: "Error", Message: "Something went wrong in the app; try again."})
 }
-
