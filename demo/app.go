@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maestrano-go/maestrano"
+	"github.com/maestrano-go/maestrano/account"
 	"github.com/maestrano-go/maestrano/connec"
 	"github.com/maestrano-go/maestrano/saml"
 	"github.com/maestrano-go/maestrano/sso"
@@ -39,6 +40,7 @@ type App struct {
 	logger   *slog.Logger
 	pages    map[string]*template.Template
 	webhooks map[string]*webhookRoute
+	accounts map[string]*account.Client
 	// httpClient, when set, makes the platform calls (Connec!, account).
 	httpClient *http.Client
 }
@@ -98,7 +100,7 @@ func New(ctx context.Context, reg *maestrano.Registry, opts ...Option) (*App, er
 		return nil, err
 	}
 	a := &App{mux: http.NewServeMux(), reg: reg, db: d, now: cf.now, logger: cf.logger, pages: pages,
-		webhooks: map[string]*webhookRoute{}, httpClient: cf.httpClient}
+		webhooks: map[string]*webhookRoute{}, accounts: map[string]*account.Client{}, httpClient: cf.httpClient}
 	if err := a.routes(cf, key); err != nil {
 		d.close()
 		return nil, err
@@ -168,12 +170,20 @@ func (a *App) routes(cf appConfig, key []byte) error {
 			return err
 		}
 		a.webhookRoutes(mp)
+		var accOpts []account.Option
+		if cf.httpClient != nil {
+			accOpts = append(accOpts, account.WithHTTPClient(cf.httpClient))
+		}
+		if a.accounts[name], err = account.New(mp, accOpts...); err != nil {
+			return err
+		}
 	}
 	a.mux.Handle("GET /{$}", a.mw.Optional(http.HandlerFunc(a.handleHome)))
 	a.mux.Handle("POST /logout", a.mw.Require(a.page(func(w http.ResponseWriter, r *http.Request, _ *request) {
 		a.mw.Logout().ServeHTTP(w, r)
 	})))
 	a.mux.Handle("GET /events", a.mw.Require(a.page(a.handleEvents)))
+	a.billingRoutes()
 	a.dataRoutes()
 	// Connec! notifications: one route per marketplace's
 	// webhooks.connec.notification_path; a redelivery (same

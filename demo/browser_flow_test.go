@@ -124,6 +124,46 @@ func TestBrowserSessionRotation(t *testing.T) {
 	}
 }
 
+// TestBrowserBilling: an admin creates a bill with the form and cancels it
+// with its button.
+func TestBrowserBilling(t *testing.T) {
+	p := start(t)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1100, 900)); err != nil {
+		t.Fatal(err)
+	}
+	clickLogin(t, ctx, p, "John Doe — Acme Corp")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`//nav//a[text()="Billing"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`#no-bills`),
+		chromedp.SendKeys(`#bill-description`, "Extra storage"),
+		chromedp.SendKeys(`#bill-amount`, "12.50"),
+		chromedp.Click(`#create-bill`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`#billing-notice`),
+	); err != nil {
+		t.Fatalf("create a bill in the browser: %v", err)
+	}
+	notice := text(t, ctx, "#billing-notice")
+	id, _, ok := strings.Cut(strings.TrimPrefix(notice, "Bill "), " submitted")
+	if !ok || !strings.HasPrefix(id, "bill-") {
+		t.Fatalf("notice %q", notice)
+	}
+	row := `//tr[@data-id="` + id + `"]`
+	if got := text(t, ctx, row+`/td[@class="status"]`); got != "submitted" {
+		t.Fatalf("status %q, want submitted", got)
+	}
+	screenshot(t, ctx, "billing")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(row+`//button[contains(@class, "cancel")]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`//p[@id="billing-notice" and contains(., "cancelled")]`),
+	); err != nil {
+		t.Fatalf("cancel the bill in the browser: %v", err)
+	}
+	if got := text(t, ctx, row+`/td[@class="status"]`); got != "cancelled" {
+		t.Fatalf("status %q after cancel, want cancelled", got)
+	}
+}
+
 // clickAndWaitForNewPage clicks sel (a form button) and waits until the
 // browser shows the next document, even when it looks like the old one (a
 // POST that redirects back to the same page).

@@ -139,11 +139,7 @@ func (a *App) handleData(w http.ResponseWriter, r *http.Request, req *request) {
 		a.fail(w, r, err)
 		return
 	}
-	if id := q.Get("created"); id != "" {
-		if name, ok, err := a.db.entityName(ctx, req.user.Marketplace, req.user.GroupUID, coll, id); err == nil && ok {
-			p.Notice = "Added " + name + " to Connec!; the group's other apps are notified."
-		}
-	}
+	p.Notice = a.takeFlash(w, r, req)
 	a.listData(ctx, req, &p, skip)
 	a.render(w, r, http.StatusOK, "data", req, p)
 }
@@ -352,7 +348,8 @@ func (a *App) handleDataCreate(w http.ResponseWriter, r *http.Request, req *requ
 		a.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/data?collection="+coll+"&created="+url.QueryEscape(id), http.StatusSeeOther)
+	a.setFlash(w, r, req, "Added "+name+" to Connec!; the group's other apps are notified.")
+	http.Redirect(w, r, "/data?collection="+coll, http.StatusSeeOther)
 }
 
 // validate checks the form as the template's constraints do; the server

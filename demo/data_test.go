@@ -1,6 +1,7 @@
 package demo_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"html"
 	"io"
@@ -164,7 +165,7 @@ func TestDataCreate(t *testing.T) {
 	token := flowtest.Field(home.Body, "csrf_token")
 
 	created := b.PostForm(p.appURL+"/data/organizations", url.Values{"csrf_token": {token}, "name": {"O'Hara & Daughters"}, "email": {"hi@ohara.example"}})
-	if created.Status != http.StatusSeeOther || !strings.HasPrefix(created.Location, p.appURL+"/data?collection=organizations&created=") {
+	if created.Status != http.StatusSeeOther || created.Location != p.appURL+"/data?collection=organizations" {
 		t.Fatalf("create: status %d location %q: %.500s", created.Status, created.Location, created.Body)
 	}
 	page := b.Get(created.Location)
@@ -173,6 +174,9 @@ func TestDataCreate(t *testing.T) {
 	}
 	if got := rows(page.Body); len(got) != 1 || got[0] != "O'Hara & Daughters" {
 		t.Fatalf("rows %q", got)
+	}
+	if again := b.Get(created.Location); flowtest.Text(again.Body, "data-notice") != "" {
+		t.Error("the notice shows twice")
 	}
 	// It is in Connec!, in the user's group.
 	list, err := p.connecClient(t, "cld-1").Organizations().List(t.Context(), connec.Where("name", connec.Eq, "O'Hara & Daughters"))
@@ -341,4 +345,36 @@ func (p *platform) redelivered(t *testing.T, ids []string) bool {
 		}
 	}
 	return true
+}
+
+// A notice travels in a cookie signed for the session: an edited cookie,
+// or one taken from another session, shows nothing.
+func TestFlashIsBoundToSession(t *testing.T) {
+	t.Parallel()
+	p := start(t)
+	john, jane := flowtest.NewBrowser(t), flowtest.NewBrowser(t)
+	token := flowtest.Field(john.Login(p.initURL, "usr-1", "cld-1").Body, "csrf_token")
+	jane.Login(p.initURL, "usr-2", "cld-1")
+	created := john.PostForm(p.appURL+"/data/organizations", url.Values{"csrf_token": {token}, "name": {"Flash Ltd"}})
+	u, _ := url.Parse(p.appURL)
+	var flash *http.Cookie
+	for _, c := range john.Client.Jar.Cookies(u) {
+		if c.Name == "demo_flash" {
+			flash = c
+		}
+	}
+	if created.Status != http.StatusSeeOther || flash == nil {
+		t.Fatalf("create: status %d, flash cookie %v", created.Status, flash)
+	}
+	enc, mac, _ := strings.Cut(flash.Value, ".")
+	forged := base64.RawURLEncoding.EncodeToString([]byte("You won a prize")) + "." + mac
+	for name, v := range map[string]string{"another session's": flash.Value, "edited": forged, "garbage": "%%%", "unsigned": enc} {
+		jane.Client.Jar.SetCookies(u, []*http.Cookie{{Name: "demo_flash", Value: v, Path: "/"}})
+		if n := flowtest.Text(jane.Get(p.appURL+"/data").Body, "data-notice"); n != "" {
+			t.Errorf("%s cookie shows %q", name, n)
+		}
+	}
+	if n := flowtest.Text(john.Get(created.Location).Body, "data-notice"); n != "Added Flash Ltd to Connec!; the group's other apps are notified." {
+		t.Errorf("own notice %q", n)
+	}
 }

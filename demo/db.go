@@ -433,20 +433,6 @@ WHERE marketplace = ? AND group_uid = ? AND collection = ? ORDER BY updated_at D
 	return out, rows.Err()
 }
 
-// entityName returns the name of the app's copy of an entity.
-func (d *db) entityName(ctx context.Context, marketplace, groupUID, collection, id string) (string, bool, error) {
-	var name string
-	err := d.sql.QueryRowContext(ctx, `SELECT name FROM entities WHERE marketplace = ? AND group_uid = ? AND collection = ? AND entity_id = ?`,
-		marketplace, groupUID, collection, id).Scan(&name)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("demo: read entity: %w", err)
-	}
-	return name, true, nil
-}
-
 // groupName returns the group's local name, or its uid when unknown.
 func (d *db) groupName(ctx context.Context, marketplace, uid string) string {
 	var name string

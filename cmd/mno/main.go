@@ -5,6 +5,7 @@
 //	mno config    show what the developer platform returns (secrets masked)
 //	mno saml      verify or decode SAML messages offline
 //	mno connec    read, write and export a group's Connec! data
+//	mno bills     list, create and cancel bills of a group
 //	mno version   print the SDK version
 //
 // Run "mno <command> -h" for the flags of a command.
@@ -76,6 +77,7 @@ commands:
   config    show what the developer platform returns (secrets masked)
   saml      verify or decode SAML messages offline (mno saml -h)
   connec    get, list, create, update and export a group's Connec! data
+  bills     list, create and cancel bills of a group
   version   print the SDK version
 
 Run "mno <command> --help" for the flags and examples of a command.
@@ -143,6 +145,8 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.runConfig(ctx, args[1:])
 	case "connec":
 		return m.runConnec(ctx, args[1:])
+	case "bills":
+		return m.runBills(ctx, args[1:])
 
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(m.Stdout, usageText)
