@@ -3,8 +3,8 @@ package demo
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -270,4 +270,3 @@ func date(t time.Time) string {
 	}
 	return t.UTC().Format("2006-01-02 15:04")
 }
-
