@@ -67,11 +67,17 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func start(t *testing.T) *platform { return startOn(t, "") }
+func start(t *testing.T) *platform { return startWith(t, "", "") }
 
 // startOn runs the sandbox on sandboxHost ("" for 127.0.0.1). Another
 // loopback address, such as 127.0.0.2, is another site for the browser.
-func startOn(t *testing.T, sandboxHost string) *platform {
+func startOn(t *testing.T, sandboxHost string) *platform { return startWith(t, sandboxHost, "") }
+
+// startSeeded starts the sandbox on the world of a seed file (the demo
+// app must be app-1 of the first environment).
+func startSeeded(t *testing.T, seedFile string) *platform { return startWith(t, "", seedFile) }
+
+func startWith(t *testing.T, sandboxHost, seedFile string) *platform {
 	t.Helper()
 	p := &platform{clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	sbSrv := httptest.NewUnstartedServer(nil)
@@ -87,7 +93,7 @@ func startOn(t *testing.T, sandboxHost string) *platform {
 	p.sbURL = "http://" + sbSrv.Listener.Addr().String()
 	p.appURL = "http://" + appSrv.Listener.Addr().String()
 
-	sb, err := sandbox.Open(t.Context(), sandbox.Config{DataDir: t.TempDir(), BaseURL: p.sbURL, Now: p.clock.Now})
+	sb, err := sandbox.Open(t.Context(), sandbox.Config{DataDir: t.TempDir(), BaseURL: p.sbURL, Now: p.clock.Now, SeedFile: seedFile})
 	if err != nil {
 		t.Fatal(err)
 	}
