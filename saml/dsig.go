@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/beevik/etree"
 
@@ -301,6 +302,11 @@ func (v *verifier) verify(el, sig *etree.Element, now time.Time) error {
 	id := attr(el, "ID")
 	if id == "" {
 		return refuse(ReasonSignature, "the signed %s has no ID", el.Tag)
+	}
+	// An xs:ID has no whitespace; verifiers that normalize or split it
+	// would resolve "#id" to something else than this element.
+	if strings.IndexFunc(id, unicode.IsSpace) >= 0 {
+		return refuse(ReasonSignature, "the signed %s's ID %q contains whitespace; it is not an XML ID", el.Tag, truncate(id, 100))
 	}
 	s, err := v.readSignature(sig, id)
 	if err != nil {

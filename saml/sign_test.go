@@ -127,7 +127,11 @@ func signInPlace(tb testing.TB, s *signer, el *etree.Element, alg, method string
 	si.CreateElement("ds:CanonicalizationMethod").CreateAttr("Algorithm", alg)
 	si.CreateElement("ds:SignatureMethod").CreateAttr("Algorithm", method)
 	ref := si.CreateElement("ds:Reference")
-	ref.CreateAttr("URI", "#"+el.SelectAttrValue("ID", ""))
+	id := attr(el, "ID")
+	if id == "" {
+		id = attr(el, "Id")
+	}
+	ref.CreateAttr("URI", "#"+id)
 	trs := ref.CreateElement("ds:Transforms")
 	trs.CreateElement("ds:Transform").CreateAttr("Algorithm", transformEnveloped)
 	trs.CreateElement("ds:Transform").CreateAttr("Algorithm", alg)
