@@ -88,7 +88,9 @@ func corpusScenarios(tb testing.TB) []scenario {
 	ok("baseline/rotation", "two configured certificates, the second signs, no KeyInfo", doc(withoutKeyInfo()),
 		func(e *expectation) { e.Certificates = []string{"attacker-cert.pem", "rsa-cert.pem"} })
 	ok("baseline/fingerprint-sha1", "no certificate configured, the KeyInfo certificate matches the pinned SHA-1", doc(),
-		func(e *expectation) { e.Certificates, e.Fingerprints = nil, []string{FingerprintSHA1(k.rsa.cert).String()} })
+		func(e *expectation) {
+			e.Certificates, e.Fingerprints = nil, []string{FingerprintSHA1(k.rsa.cert).String()}
+		})
 	ok("baseline/fingerprint-sha256", "pinned SHA-256, lower case without colons", doc(),
 		func(e *expectation) {
 			e.Certificates = nil
@@ -343,11 +345,17 @@ func corpusScenarios(tb testing.TB) []scenario {
 	no("trust/response-signed-by-attacker", ReasonSignature, "assertion signed by the IdP, Response by the attacker", doc(signResponseWith(k.attacker)))
 	no("trust/response-signature-broken", ReasonSignature, "both signed, the Response changed after signing", doc(signResponseWith(k.rsa), afterSign(func(r, _ *etree.Element) { r.CreateAttr("Consent", "urn:evil") })))
 	no("trust/fingerprint-attacker-cert", ReasonSignature, "pinned fingerprint, attacker key and certificate", doc(signedBy(k.attacker)),
-		func(e *expectation) { e.Certificates, e.Fingerprints = nil, []string{FingerprintSHA1(k.rsa.cert).String()} })
+		func(e *expectation) {
+			e.Certificates, e.Fingerprints = nil, []string{FingerprintSHA1(k.rsa.cert).String()}
+		})
 	no("trust/fingerprint-pinned-cert-attacker-key", ReasonSignature, "pinned fingerprint, attacker key with the pinned certificate in KeyInfo", doc(signedBy(k.attacker), keyInfoCert(k.rsa.der)),
-		func(e *expectation) { e.Certificates, e.Fingerprints = nil, []string{FingerprintSHA1(k.rsa.cert).String()} })
+		func(e *expectation) {
+			e.Certificates, e.Fingerprints = nil, []string{FingerprintSHA1(k.rsa.cert).String()}
+		})
 	no("trust/fingerprint-no-keyinfo", ReasonSignature, "pinned fingerprint only, no KeyInfo", doc(withoutKeyInfo()),
-		func(e *expectation) { e.Certificates, e.Fingerprints = nil, []string{FingerprintSHA1(k.rsa.cert).String()} })
+		func(e *expectation) {
+			e.Certificates, e.Fingerprints = nil, []string{FingerprintSHA1(k.rsa.cert).String()}
+		})
 	late := k.rsa.cert.NotAfter.Add(time.Hour)
 	no("trust/certificate-expired", ReasonSignature, "the configured certificate expired before now", doc(issuedAt(late)),
 		func(e *expectation) { e.Now = late.Format(time.RFC3339) })
