@@ -116,7 +116,8 @@ const (
 func TestInterop_XmlsecSignedVerifiesHere(t *testing.T) {
 	t.Parallel()
 	xmlsec1(t)
-	tricky := replaceRaw("<samlp:Status>", `<samlp:Extensions xmlns="urn:d" xmlns:x="urn:x"><e xmlns:x="urn:x" x:a="1" b="2"><f xmlns=""><g xmlns="urn:d2" xmlns:y="urn:y" y:k="v" x:k="w">t&#13;&amp;&lt;</g></f><!-- c --></e></samlp:Extensions><samlp:Status>`)
+	tricky := replaceRaw("<samlp:Status>", `<samlp:Extensions xmlns="urn:d" xmlns:x="urn:x"><e xmlns:x="urn:x" x:a="1" b="2"><f xmlns=""><g xmlns="urn:d2" xmlns:y="urn:y" y:k="v" x:k="w">t&#13;&amp;&lt;</g></f><!-- c --></e><h xmlns:p="urn:b" xmlns:q="urn:a" p:a="1" q:z="2"/><x:r xmlns:x="urn:x2" x:k="3"/></samlp:Extensions><samlp:Status>`)
+	xmlLang := replaceRaw("<samlp:Response ", `<samlp:Response xml:lang="en" xml:space="preserve" `)
 	type tc struct {
 		name     string
 		alg      string
@@ -131,6 +132,7 @@ func TestInterop_XmlsecSignedVerifiesHere(t *testing.T) {
 			tc{name: "assertion " + alg, alg: alg, method: SignatureMethodRSASHA256},
 			tc{name: "response " + alg, alg: alg, method: SignatureMethodRSASHA256, response: true, mods: []mod{tricky}},
 			tc{name: "assertion, saml prefix on the Response, " + alg, alg: alg, method: SignatureMethodRSASHA256, mods: []mod{prefixed("saml"), nsOnResponse(), beforeSign(xsiTypes)}},
+			tc{name: "assertion, xml:lang on the Response, " + alg, alg: alg, method: SignatureMethodRSASHA256, mods: []mod{xmlLang}},
 		)
 	}
 	cases = append(cases,

@@ -258,8 +258,12 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 // keeps literal tabs and line feeds as they are, so without this a value
 // would read, and canonicalize, differently than in libxml2, xmlsec1 and
 // every conforming signer.
+//
+// It also refuses what encoding/xml lets through: attributes not separated
+// by whitespace (<a x="1"y="2">), which libxml2 and every other conforming
+// parser reject.
 func normalizeAttrs(raw []byte, attrs []xml.Attr) error {
-	if len(attrs) == 0 || bytes.IndexAny(raw, "\t\n\r") < 0 {
+	if len(attrs) == 0 {
 		return nil
 	}
 	n := 0
@@ -281,6 +285,13 @@ func normalizeAttrs(raw []byte, attrs []xml.Attr) error {
 		}
 		n++
 		i += end + 1
+		if next := i + 1; next < len(raw) {
+			switch raw[next] {
+			case ' ', '\t', '\n', '\r', '/', '>':
+			default:
+				return refuse(ReasonMalformed, "attributes are not separated by whitespace")
+			}
+		}
 	}
 	if n != len(attrs) {
 		return refuse(ReasonMalformed, "start tag attributes do not parse")
