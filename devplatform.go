@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -196,7 +195,7 @@ func (dp DevPlatform) MarketplacesURL() (string, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "", fmt.Errorf("dev-platform host %q is not an absolute http(s) URL", host)
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !httpclient.IsLoopbackHost(u.Hostname()) {
 		return "", fmt.Errorf("dev-platform host %q uses plain http on a non-loopback host; use https", host)
 	}
 	path := dp.APIPath
@@ -208,14 +207,6 @@ func (dp DevPlatform) MarketplacesURL() (string, error) {
 		path += "/marketplaces"
 	}
 	return strings.TrimRight(host, "/") + path, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Option configures [AutoConfigure].
