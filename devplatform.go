@@ -279,8 +279,12 @@ const DefaultCacheTTL = 12 * time.Hour
 // if missing), one file per environment: the file name is a hash of the
 // configuration URL and the environment key, never the secret. The file
 // holds the marketplaces' API keys, so it is written 0600, atomically
-// (temporary file, then rename). See [AutoConfigure] for when the copy is
-// used.
+// (temporary file, then rename). It also holds the IdP certificates the SSO
+// verifier trusts, so on unix a copy is not used (a warning is logged and the
+// configuration fetched) when it belongs to another user or another user
+// could have written it: the file writable by group or others, or dir
+// writable by them without the sticky bit. See [AutoConfigure] for when the
+// copy is used.
 func WithCache(dir string) Option {
 	return func(o *options) error {
 		if strings.TrimSpace(dir) == "" {
