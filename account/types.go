@@ -3,7 +3,10 @@ package account
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"github.com/maestrano-go/maestrano"
 )
 
 // Object type tags the platform puts in each object's "object" member.
@@ -214,8 +217,8 @@ type User struct {
 	// Country is an ISO 3166 alpha-2 code.
 	Country string `json:"country"`
 	// SSOSession is the user's current SSO session token. It is a
-	// credential: do not log it.
-	SSOSession string `json:"sso_session"`
+	// credential: it never prints (Reveal gives the value).
+	SSOSession maestrano.Secret `json:"sso_session"`
 	// CreatedAt and UpdatedAt are the platform's timestamps.
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -239,6 +242,12 @@ func (u *User) UnmarshalJSON(data []byte) error {
 // String shows the user without the SSO session token.
 func (u User) String() string {
 	return fmt.Sprintf("account.User{ID:%q Email:%q}", u.ID, u.Email)
+}
+
+// LogValue logs the user without the SSO session token (a JSON slog handler
+// would otherwise encode it).
+func (u User) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", u.ID), slog.String("email", u.Email))
 }
 
 // Reseller is a partner that resells the app to groups.
