@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/maestrano-go/maestrano/internal/clip"
 	"github.com/maestrano-go/maestrano/internal/httpclient"
 	"github.com/maestrano-go/maestrano/internal/retry"
 )
@@ -466,7 +467,7 @@ func (c *configurer) fetch(ctx context.Context) (*Registry, error) {
 	}
 	if httpclient.IsRedirect(resp.StatusCode) {
 		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, transient: true,
-			Message: fmt.Sprintf("redirect to %q not followed: set the developer platform host to the final URL", truncateString(resp.Header.Get("Location"), 200))}
+			Message: fmt.Sprintf("redirect to %q not followed: set the developer platform host to the final URL", clip.String(resp.Header.Get("Location"), 200))}
 	}
 	var body marketplacesBody
 	jsonErr := json.Unmarshal(data, &body)
@@ -535,12 +536,5 @@ func errorMessage(field json.RawMessage, body []byte, jsonErr error) string {
 	if msg == "" {
 		msg = "no error message"
 	}
-	return truncateString(msg, maxErrorMessage)
-}
-
-func truncateString(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+	return clip.String(msg, maxErrorMessage)
 }

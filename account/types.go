@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/maestrano-go/maestrano"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // Object type tags the platform puts in each object's "object" member.
@@ -286,7 +288,7 @@ func (r *Reseller) UnmarshalJSON(data []byte) error {
 // accepted) and one without id.
 func checkObject(got, want, id string) error {
 	if got != "" && got != want {
-		return fmt.Errorf("account: got an object of type %q, want %q", truncate(got, 64), want)
+		return fmt.Errorf("account: got an object of type %q, want %q", clip.String(got, 64), want)
 	}
 	if id == "" {
 		return fmt.Errorf("account: %s without id", want)
