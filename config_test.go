@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/maestrano-go/maestrano"
 	"github.com/maestrano-go/maestrano/sandbox"
@@ -392,4 +394,23 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// TestAutoConfigureErrorTextIsValidUTF8: what a hostile or broken developer
+// platform sends ends up in an error message (and a log line); it must come
+// out as valid UTF-8, also when the bound cuts a multi-byte character.
+func TestAutoConfigureErrorTextIsValidUTF8(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"invalid bytes":    "\xff\xfe not json \xc3",
+		"cut in a rune":    strings.Repeat("é", 400),
+		"error member cut": `{"error":"` + strings.Repeat("€", 300) + `"}`,
+	} {
+		d := newDevPlatform(t, "")
+		d.set(func(w http.ResponseWriter) { w.WriteHeader(http.StatusUnauthorized); io.WriteString(w, body) })
+		_, err := maestrano.AutoConfigure(t.Context(), d.dp(), maestrano.WithRetries(0))
+		if err == nil || !utf8.ValidString(err.Error()) {
+			t.Errorf("%s: error %q is not valid UTF-8", name, err)
+		}
+	}
 }

@@ -13,7 +13,7 @@ func TestSDKDependencies(t *testing.T) {
 	t.Parallel()
 	// Every SDK package belongs on this list (optional adapters with their
 	// own dependencies, such as a Redis store, are checked separately).
-	sdkPackages := []string{".", "./saml", "./sso", "./account", "./connec", "./internal/transport", "./internal/retry", "./internal/httpclient"}
+	sdkPackages := []string{".", "./saml", "./sso", "./account", "./connec", "./internal/transport", "./internal/retry", "./internal/httpclient", "./internal/clip"}
 	args := append([]string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}, sdkPackages...)
 	out, err := exec.Command("go", args...).CombinedOutput()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/maestrano-go/maestrano"
+	"github.com/maestrano-go/maestrano/internal/clip"
 	"github.com/maestrano-go/maestrano/internal/retry"
 	"github.com/maestrano-go/maestrano/internal/transport"
 )
@@ -333,7 +334,7 @@ func decode(op string, resp *transport.Response, out any) error {
 		return fail(KindMalformedResponse, map[string][]string{"data": {"missing"}})
 	}
 	if err := json.Unmarshal(env.Data, out); err != nil {
-		return fail(KindMalformedResponse, map[string][]string{"data": {truncate(decodeProblem(err), maxMessageBytes)}})
+		return fail(KindMalformedResponse, map[string][]string{"data": {clip.String(decodeProblem(err), maxMessageBytes)}})
 	}
 	return nil
 }

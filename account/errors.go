@@ -138,14 +138,3 @@ const (
 	maxFieldMessages = 8
 	maxMessageBytes  = 512
 )
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut on a rune boundary.
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
-}

@@ -2,13 +2,11 @@ package account_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
 
 	"github.com/maestrano-go/maestrano"
 	"github.com/maestrano-go/maestrano/account"
@@ -52,18 +50,9 @@ func ExampleBillsService_Create() {
 // Serve the account webhooks of every marketplace: the platform calls
 // DELETE on the configured paths with the marketplace's api.id/api.key.
 func ExampleNewWebhookHandler() {
-	// The marketplaces as the developer platform serves them.
-	raw, err := os.ReadFile("testdata/webhook/registry/marketplaces.json")
-	if err != nil {
-		log.Fatal(err)
-	}
-	var config struct {
-		Marketplaces []*maestrano.Marketplace `json:"marketplaces"`
-	}
-	if err := json.Unmarshal(raw, &config); err != nil {
-		log.Fatal(err)
-	}
-	reg, err := maestrano.NewRegistry(config.Marketplaces...)
+	// The marketplaces, in the shape the developer platform serves them
+	// (an app on the developer platform uses maestrano.AutoConfigure).
+	reg, err := maestrano.LoadRegistryFile("testdata/webhook/registry/marketplaces.json")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // Op is a comparison of a list filter. The platform encodes it as a suffix
@@ -110,7 +112,7 @@ func (o *ListOptions) query() (url.Values, error) {
 	}
 	for _, f := range o.Filters {
 		if !validField(f.Field) {
-			problems["filters"] = append(problems["filters"], fmt.Sprintf("field %q is not a lower-case column name", truncate(f.Field, 64)))
+			problems["filters"] = append(problems["filters"], fmt.Sprintf("field %q is not a lower-case column name", clip.String(f.Field, 64)))
 			continue
 		}
 		if f.Field == "group_id" {

@@ -3,7 +3,12 @@ package account
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"github.com/maestrano-go/maestrano"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // Object type tags the platform puts in each object's "object" member.
@@ -214,8 +219,8 @@ type User struct {
 	// Country is an ISO 3166 alpha-2 code.
 	Country string `json:"country"`
 	// SSOSession is the user's current SSO session token. It is a
-	// credential: do not log it.
-	SSOSession string `json:"sso_session"`
+	// credential: it never prints (Reveal gives the value).
+	SSOSession maestrano.Secret `json:"sso_session"`
 	// CreatedAt and UpdatedAt are the platform's timestamps.
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -239,6 +244,12 @@ func (u *User) UnmarshalJSON(data []byte) error {
 // String shows the user without the SSO session token.
 func (u User) String() string {
 	return fmt.Sprintf("account.User{ID:%q Email:%q}", u.ID, u.Email)
+}
+
+// LogValue logs the user without the SSO session token (a JSON slog handler
+// would otherwise encode it).
+func (u User) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", u.ID), slog.String("email", u.Email))
 }
 
 // Reseller is a partner that resells the app to groups.
@@ -277,7 +288,7 @@ func (r *Reseller) UnmarshalJSON(data []byte) error {
 // accepted) and one without id.
 func checkObject(got, want, id string) error {
 	if got != "" && got != want {
-		return fmt.Errorf("account: got an object of type %q, want %q", truncate(got, 64), want)
+		return fmt.Errorf("account: got an object of type %q, want %q", clip.String(got, 64), want)
 	}
 	if id == "" {
 		return fmt.Errorf("account: %s without id", want)

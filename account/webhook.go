@@ -66,7 +66,7 @@ const DefaultWebhookMaxBody = 64 << 10
 // router that passes the path unchanged: mount it at "/" or on each of
 // [WebhookHandler.Patterns]. It is safe for concurrent use.
 type WebhookHandler struct {
-	reg      *maestrano.Registry
+	src      maestrano.RegistryProvider
 	cb       WebhookCallbacks
 	routes   []webhookRoute
 	log      *slog.Logger
@@ -134,14 +134,21 @@ func WithWebhookFallback(next http.Handler) WebhookOption {
 // marketplace in reg. A marketplace with an empty path has no webhook of
 // that kind; a path that lacks its placeholders, or has others, is a
 // *maestrano.ConfigError.
-func NewWebhookHandler(reg *maestrano.Registry, cb WebhookCallbacks, opts ...WebhookOption) (*WebhookHandler, error) {
-	if reg == nil {
+//
+// reg is a *maestrano.Registry or a *maestrano.RegistrySource: the paths are
+// those of the registry current at the call, and each request's credentials
+// are checked against the registry current at that request, so that a
+// refreshed configuration (a rotated api key) takes effect without a new
+// handler.
+func NewWebhookHandler(src maestrano.RegistryProvider, cb WebhookCallbacks, opts ...WebhookOption) (*WebhookHandler, error) {
+	if src == nil || src.Registry() == nil {
 		return nil, errors.New("account: NewWebhookHandler: nil registry")
 	}
+	reg := src.Registry()
 	if cb.GroupRemoved == nil && cb.MemberRemoved == nil {
 		return nil, errors.New("account: NewWebhookHandler: no callback")
 	}
-	h := &WebhookHandler{reg: reg, cb: cb, log: slog.New(slog.DiscardHandler), maxBody: DefaultWebhookMaxBody}
+	h := &WebhookHandler{src: src, cb: cb, log: slog.New(slog.DiscardHandler), maxBody: DefaultWebhookMaxBody}
 	for _, opt := range opts {
 		if err := opt(h); err != nil {
 			return nil, err
@@ -297,8 +304,9 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Several marketplaces may share a path (the platform's defaults have
 	// no tenant segment): the credentials say which one is calling.
 	var hit *candidate
+	reg := h.src.Registry()
 	for i := range cands {
-		if h.reg.AuthenticateRequest(r, cands[i].route.marketplace) {
+		if reg.AuthenticateRequest(r, cands[i].route.marketplace) {
 			hit = &cands[i]
 			break
 		}

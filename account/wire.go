@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // envelope is the body of every account API answer (platform-wire §4.1).
@@ -43,7 +45,7 @@ func (env envelope) fieldErrors() map[string][]string {
 		if len(out) >= maxErrorFields {
 			return
 		}
-		field = truncate(field, 64)
+		field = clip.String(field, 64)
 		msgs := messages(raw)
 		if len(msgs) == 0 {
 			return
@@ -95,7 +97,7 @@ func messages(raw json.RawMessage) []string {
 		if s == "" {
 			return nil
 		}
-		return []string{truncate(s, maxMessageBytes)}
+		return []string{clip.String(s, maxMessageBytes)}
 	}
 	var list []json.RawMessage
 	if json.Unmarshal(raw, &list) == nil {
@@ -112,7 +114,7 @@ func messages(raw json.RawMessage) []string {
 	if t == "" || t == "null" || t == "{}" {
 		return nil
 	}
-	return []string{truncate(t, maxMessageBytes)}
+	return []string{clip.String(t, maxMessageBytes)}
 }
 
 // The scalar types below decode what the platform's Rails servers emit and
@@ -141,7 +143,7 @@ func parseTime(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("account: %q is not a timestamp", truncate(s, 64))
+	return time.Time{}, fmt.Errorf("account: %q is not a timestamp", clip.String(s, 64))
 }
 
 func (t *wireTime) UnmarshalJSON(b []byte) error {
@@ -178,7 +180,7 @@ func (n *wireInt) UnmarshalJSON(b []byte) error {
 		// "12.0" is an integer too.
 		f, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || f != float64(int64(f)) {
-			return fmt.Errorf("account: %q is not an integer", truncate(s, 32))
+			return fmt.Errorf("account: %q is not an integer", clip.String(s, 32))
 		}
 		v = int64(f)
 	}
@@ -213,7 +215,7 @@ func (f *wireFloat) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return fmt.Errorf("account: %q is not a number", truncate(s, 32))
+		return fmt.Errorf("account: %q is not a number", clip.String(s, 32))
 	}
 	*f = wireFloat(v)
 	return nil
@@ -233,7 +235,7 @@ func (v *wireBool) UnmarshalJSON(b []byte) error {
 	case "false", "0", "f":
 		*v = false
 	default:
-		return fmt.Errorf("account: %q is not a boolean", truncate(s, 32))
+		return fmt.Errorf("account: %q is not a boolean", clip.String(s, 32))
 	}
 	return nil
 }

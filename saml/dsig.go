@@ -18,6 +18,8 @@ import (
 	_ "crypto/sha1" // hash implementations for crypto.Hash.New
 	_ "crypto/sha256"
 	_ "crypto/sha512"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // XML-DSig signature methods.
@@ -141,7 +143,7 @@ func (v *verifier) readSignature(sig *etree.Element, id string) (*signature, err
 	}
 	alg := attr(kids[1], "Algorithm")
 	if !v.sigMethods[alg] {
-		return nil, bad("signature method %q is not accepted (accepted: %s)", truncate(alg, 100), strings.Join(v.sigMethodList(), ", "))
+		return nil, bad("signature method %q is not accepted (accepted: %s)", clip.String(alg, 100), strings.Join(v.sigMethodList(), ", "))
 	}
 	s.keyAlg, s.sigHash, _ = signatureMethod(alg)
 	if len(kids[1].ChildElements()) > 0 {
@@ -150,7 +152,7 @@ func (v *verifier) readSignature(sig *etree.Element, id string) (*signature, err
 
 	ref := kids[2]
 	if uri := attr(ref, "URI"); uri != "#"+id {
-		return nil, bad("Reference URI %q does not point at the signed element #%s", truncate(uri, 100), id)
+		return nil, bad("Reference URI %q does not point at the signed element #%s", clip.String(uri, 100), id)
 	}
 	rk := ref.ChildElements()
 	if len(rk) != 3 || !is(rk[0], NSDSig, "Transforms") || !is(rk[1], NSDSig, "DigestMethod") || !is(rk[2], NSDSig, "DigestValue") {
@@ -177,7 +179,7 @@ func (v *verifier) readSignature(sig *etree.Element, id string) (*signature, err
 	s.refC14N.comments = false
 	var ok bool
 	if s.digestHash, ok = digestMethod(attr(rk[1], "Algorithm")); !ok {
-		return nil, bad("digest method %q is not accepted", truncate(attr(rk[1], "Algorithm"), 100))
+		return nil, bad("digest method %q is not accepted", clip.String(attr(rk[1], "Algorithm"), 100))
 	}
 	if s.digest, err = decodeBase64Spaced(textOf(rk[2])); err != nil || len(s.digest) != s.digestHash.Size() {
 		return nil, bad("DigestValue is not the base64 of a %v digest", s.digestHash)
@@ -200,7 +202,7 @@ func readC14N(el *etree.Element) (c14n, error) {
 	alg := attr(el, "Algorithm")
 	m, ok := c14nFor(alg)
 	if !ok {
-		return c14n{}, refuse(ReasonSignature, "signature shape: canonicalization %q is not accepted (accepted: exclusive and inclusive Canonical XML 1.0, with or without comments)", truncate(alg, 100))
+		return c14n{}, refuse(ReasonSignature, "signature shape: canonicalization %q is not accepted (accepted: exclusive and inclusive Canonical XML 1.0, with or without comments)", clip.String(alg, 100))
 	}
 	kids := el.ChildElements()
 	switch {
@@ -278,7 +280,7 @@ func (v *verifier) candidates(kiCert []byte, now time.Time) ([]*x509.Certificate
 	if len(valid) == 0 {
 		c := cands[0]
 		return nil, refuse(ReasonSignature, "the IdP certificate %q (SHA-256 %s) is valid from %s to %s, but now is %s; configure the IdP's current certificate, or check the clock",
-			truncate(c.Subject.CommonName, 80), FingerprintSHA256(c), c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+			clip.String(c.Subject.CommonName, 80), FingerprintSHA256(c), c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return valid, nil
 }
@@ -306,7 +308,7 @@ func (v *verifier) verify(el, sig *etree.Element, now time.Time) error {
 	// An xs:ID has no whitespace; verifiers that normalize or split it
 	// would resolve "#id" to something else than this element.
 	if strings.IndexFunc(id, unicode.IsSpace) >= 0 {
-		return refuse(ReasonSignature, "the signed %s's ID %q contains whitespace; it is not an XML ID", el.Tag, truncate(id, 100))
+		return refuse(ReasonSignature, "the signed %s's ID %q contains whitespace; it is not an XML ID", el.Tag, clip.String(id, 100))
 	}
 	s, err := v.readSignature(sig, id)
 	if err != nil {
@@ -337,7 +339,7 @@ func (v *verifier) verify(el, sig *etree.Element, now time.Time) error {
 	d := s.digestHash.New()
 	d.Write(*buf)
 	if subtle.ConstantTimeCompare(d.Sum(nil), s.digest) != 1 {
-		return refuse(ReasonSignature, "the signed %s %s was changed after signing (digest mismatch)", el.Tag, truncate(id, 100))
+		return refuse(ReasonSignature, "the signed %s %s was changed after signing (digest mismatch)", el.Tag, clip.String(id, 100))
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // maxElements bounds the number of elements in one document.
@@ -181,7 +183,7 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 				uris = append(uris, u)
 				if a.Name.Space == "" && (a.Name.Local == "ID" || a.Name.Local == "Id" || a.Name.Local == "id") {
 					if ids[a.Value] {
-						return nil, refuse(ReasonStructure, "ID %q appears more than once", truncate(a.Value, 100))
+						return nil, refuse(ReasonStructure, "ID %q appears more than once", clip.String(a.Value, 100))
 					}
 					ids[a.Value] = true
 				}
@@ -214,7 +216,7 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 		case xml.EndElement:
 			// RawToken does not match end tags with start tags.
 			if len(open) == 0 || open[len(open)-1].Tag != t.Name.Local || open[len(open)-1].Space != t.Name.Space {
-				return nil, refuse(ReasonMalformed, "end tag %s does not close the open element", truncate(rawName(t.Name), 80))
+				return nil, refuse(ReasonMalformed, "end tag %s does not close the open element", clip.String(rawName(t.Name), 80))
 			}
 			{
 				open = open[:len(open)-1]
@@ -226,7 +228,7 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 			return nil, refuse(ReasonMalformed, "DOCTYPE and other directives are not allowed")
 		case xml.ProcInst:
 			if t.Target != "xml" || start != 0 {
-				return nil, refuse(ReasonMalformed, "processing instruction %q is not allowed", truncate(t.Target, 40))
+				return nil, refuse(ReasonMalformed, "processing instruction %q is not allowed", clip.String(t.Target, 40))
 			}
 		case xml.CharData:
 			if len(open) == 0 {
@@ -333,10 +335,10 @@ func normalizedValue(val []byte, q byte) (string, error) {
 // after writing them, and names that Namespaces in XML forbids.
 func checkName(n xml.Name, attr bool) error {
 	if n.Local == "" || strings.IndexByte(n.Local, ':') >= 0 || strings.IndexByte(n.Space, ':') >= 0 || !ncNameStart(n.Local) || (n.Space != "" && !ncNameStart(n.Space)) {
-		return refuse(ReasonMalformed, "name %q is not a namespace-qualified XML name", truncate(rawName(n), 80))
+		return refuse(ReasonMalformed, "name %q is not a namespace-qualified XML name", clip.String(rawName(n), 80))
 	}
 	if !attr && (n.Space == "xmlns" || (n.Space == "" && n.Local == "xmlns")) {
-		return refuse(ReasonMalformed, "element name %q uses the reserved prefix xmlns", truncate(rawName(n), 80))
+		return refuse(ReasonMalformed, "element name %q uses the reserved prefix xmlns", clip.String(rawName(n), 80))
 	}
 	return nil
 }
@@ -355,7 +357,7 @@ func ncNameStart(s string) bool {
 func checkDeclaration(prefix, uri string) error {
 	switch {
 	case uri == "":
-		return refuse(ReasonMalformed, "prefix %q is declared with an empty namespace", truncate(prefix, 40))
+		return refuse(ReasonMalformed, "prefix %q is declared with an empty namespace", clip.String(prefix, 40))
 	case prefix == "xmlns":
 		return refuse(ReasonMalformed, "the prefix xmlns cannot be declared")
 	case prefix == "xml" && uri != nsXML, prefix != "xml" && uri == nsXML:
