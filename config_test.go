@@ -185,6 +185,10 @@ func TestAutoConfigureAnswers(t *testing.T) {
 		{"object instead of array", []func(http.ResponseWriter){jsonAnswer(200, `{"marketplaces":{"a":1}}`)}, "answer is not JSON", 1},
 		{"bad fingerprint", []func(http.ResponseWriter){jsonAnswer(200, mustJSON(map[string]any{"marketplaces": []any{withFingerprint(good, "00:11")}}))},
 			"sso.x509_fingerprint does not match", 1},
+		{"plain http IdP elsewhere", []func(http.ResponseWriter){jsonAnswer(200, mustJSON(map[string]any{"marketplaces": []any{withIdP(good, "http://idp.example.com")}}))},
+			"sso.idp uses plain http to a non-loopback host", 1},
+		{"plain http IdP on a look-alike host", []func(http.ResponseWriter){jsonAnswer(200, mustJSON(map[string]any{"marketplaces": []any{withIdP(good, "http://127.evil.example")}}))},
+			"sso.idp uses plain http to a non-loopback host", 1},
 		{"two 503 then ok", []func(http.ResponseWriter){jsonAnswer(503, `busy`), jsonAnswer(503, `busy`), jsonAnswer(200, mustJSON(map[string]any{"marketplaces": []any{good}}))}, "", 3},
 		{"three 503", []func(http.ResponseWriter){jsonAnswer(503, `busy`), jsonAnswer(503, `busy`), jsonAnswer(503, `still busy`)}, "HTTP 503: still busy", 3},
 		{"too large", []func(http.ResponseWriter){jsonAnswer(200, `{"marketplaces":[`+strings.Repeat(" ", 9<<20)+`]}`)}, "answer larger than", 1},
@@ -372,6 +376,12 @@ func validMarketplace(cert *x509.Certificate) *maestrano.Marketplace {
 	mp.SSO.InitPath, mp.SSO.ConsumePath = "/init", "/consume"
 	mp.SSO.X509Certificate, mp.SSO.X509Fingerprint = pemBuf.String(), maestrano.Fingerprint(cert)
 	return mp
+}
+
+func withIdP(mp *maestrano.Marketplace, idp string) *maestrano.Marketplace {
+	cp := *mp
+	cp.SSO.IDP = idp
+	return &cp
 }
 
 func withFingerprint(mp *maestrano.Marketplace, fp string) *maestrano.Marketplace {
