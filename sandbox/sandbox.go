@@ -37,9 +37,11 @@ const DevPlatformAPIPath = "/api/config/v1"
 const DefaultSessionRecheck = 3 * time.Minute
 
 // Signature algorithm names accepted in [Config.SignatureAlgorithm].
+// An app may override it (store.App.SignatureAlgorithm, the sso
+// signature_algorithm of a seed file, the admin app page).
 const (
-	SignatureRSASHA256 = "rsa-sha256"
-	SignatureRSASHA1   = "rsa-sha1"
+	SignatureRSASHA256 = store.SignatureRSASHA256
+	SignatureRSASHA1   = store.SignatureRSASHA1
 )
 
 // File names inside [Config.DataDir].
@@ -155,12 +157,8 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	case s.sessionRecheck < 0:
 		return nil, errors.New("sandbox: Config.SessionRecheck must not be negative")
 	}
-	switch cfg.SignatureAlgorithm {
-	case "", SignatureRSASHA256:
-		s.sigMethod = dsig.RSASHA256SignatureMethod
-	case SignatureRSASHA1:
-		s.sigMethod = dsig.RSASHA1SignatureMethod
-	default:
+	var ok bool
+	if s.sigMethod, ok = signatureMethod(cfg.SignatureAlgorithm, dsig.RSASHA256SignatureMethod); !ok {
 		return nil, fmt.Errorf("sandbox: unknown Config.SignatureAlgorithm %q (want %q or %q)",
 			cfg.SignatureAlgorithm, SignatureRSASHA256, SignatureRSASHA1)
 	}
@@ -173,7 +171,7 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	ok := false
+	ok = false
 	defer func() {
 		if !ok {
 			if s.store != nil {
@@ -227,6 +225,20 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	s.mux = s.routes()
 	s.startWebhookLoop()
 	return s, nil
+}
+
+// signatureMethod maps a signature algorithm name to its goxmldsig
+// identifier; "" gives def. ok is false for an unknown name.
+func signatureMethod(name, def string) (method string, ok bool) {
+	switch name {
+	case "":
+		return def, true
+	case SignatureRSASHA256:
+		return dsig.RSASHA256SignatureMethod, true
+	case SignatureRSASHA1:
+		return dsig.RSASHA1SignatureMethod, true
+	}
+	return "", false
 }
 
 // validateBaseURL checks that raw is an absolute http(s) URL without query or
