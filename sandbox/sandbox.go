@@ -441,8 +441,10 @@ func (s *Sandbox) AppHost(ctx context.Context, appUID string) (string, error) {
 
 // RotateSession gives the user a new random SSO session token, so that the
 // next session check for the old token answers valid:false (the platform's
-// way of logging a user out of every app).
+// way of logging a user out of every app). userUID may be a virtual uid
+// (usr-x.cld-y) or virtual email: the user is the part before the first ".".
 func (s *Sandbox) RotateSession(ctx context.Context, userUID string) error {
+	userUID = realUserUID(userUID)
 	err := s.store.SetSSOSession(ctx, userUID, store.NewSSOSession())
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("sandbox: unknown user %q: %w", userUID, store.ErrNotFound)
