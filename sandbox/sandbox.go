@@ -80,6 +80,11 @@ type Config struct {
 	// SeedFile, or [store.DefaultWorld] when that is empty too. It is not
 	// used when the database was already seeded.
 	Seed *store.World
+	// Storage, when not nil, holds the sandbox's state instead of the
+	// SQLite database DataDir/sandbox.db (DataDir still holds the key pair
+	// and the lock). It is seeded like the database when empty. The caller
+	// owns it: [Sandbox.Close] does not close it.
+	Storage Storage
 	// SeedFile is the path of a JSON or YAML seed file (see
 	// [store.ParseWorld]), read when Seed is nil. A file that does not
 	// parse makes Open fail even when the database was already seeded.
@@ -99,7 +104,8 @@ type DevPlatform struct {
 // Sandbox is the local platform. Create it with [Open]; it is safe for
 // concurrent use.
 type Sandbox struct {
-	store          *store.Store
+	store          Storage
+	owned          *store.Store // the database Open opened (and Close closes), or nil
 	baseURL        string
 	now            func() time.Time
 	log            *slog.Logger
@@ -174,8 +180,8 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	ok = false
 	defer func() {
 		if !ok {
-			if s.store != nil {
-				_ = s.store.Close()
+			if s.owned != nil {
+				_ = s.owned.Close()
 			}
 			s.lock.unlock()
 		}
@@ -186,9 +192,13 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	}
 	s.certPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.cert.Raw}))
 	s.certSHA1 = Fingerprint(s.cert.Raw)
-	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, dbFile))
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
+	st := cfg.Storage
+	if st == nil {
+		db, err := store.Open(ctx, filepath.Join(cfg.DataDir, dbFile))
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		st, s.owned = db, db
 	}
 	s.store = st
 	world := cfg.Seed
@@ -282,7 +292,9 @@ func parseHTTPURL(raw string) (*url.URL, error) {
 func (s *Sandbox) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopWebhookLoop()
-		s.closeErr = s.store.Close()
+		if s.owned != nil {
+			s.closeErr = s.owned.Close()
+		}
 		s.lock.unlock()
 	})
 	return s.closeErr
