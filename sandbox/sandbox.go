@@ -490,5 +490,6 @@ func (s *Sandbox) routes() *http.ServeMux {
 	s.accountRoutes(mux)
 	s.connecRoutes(mux)
 	s.webhookRoutes(mux)
+	s.adminAPIRoutes(mux)
 	return mux
 }
