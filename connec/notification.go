@@ -380,7 +380,11 @@ func (h *NotificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		writeError(w, http.StatusBadRequest, "Bad request", HeaderDeliveryID+" is too long")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cf.maxBody))
+	var src io.ReadCloser = http.NoBody
+	if r.Body != nil { // a handler called directly, not through a server
+		src = r.Body
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, src, h.cf.maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -176,14 +176,14 @@ func (v *verifier) parse(data []byte, now time.Time, sol solicitation) (*Asserti
 	if err := checkStatus(root); err != nil {
 		return nil, err
 	}
-	if dest := root.SelectAttrValue("Destination", ""); v.acsURL != "" && dest != "" && dest != v.acsURL {
+	if dest := attr(root, "Destination"); v.acsURL != "" && dest != "" && dest != v.acsURL {
 		return nil, refuse(ReasonDestination, "Destination %q is not this ACS URL %q; the IdP posts to another URL than the one configured", truncate(dest, 200), v.acsURL)
 	}
 	a, err := v.readAssertion(assertion, now, sol)
 	if err != nil {
 		return nil, err
 	}
-	if irt := root.SelectAttrValue("InResponseTo", ""); irt != "" && irt != a.InResponseTo {
+	if irt := attr(root, "InResponseTo"); irt != "" && irt != a.InResponseTo {
 		return nil, refuse(ReasonInResponseTo, "Response InResponseTo %q differs from the assertion's %q", truncate(irt, 100), truncate(a.InResponseTo, 100))
 	}
 	return a, nil
@@ -234,7 +234,7 @@ func checkStatus(root *etree.Element) error {
 	if err != nil {
 		return &ValidationError{Reason: ReasonStatus, Detail: "Status has no single StatusCode", Err: err}
 	}
-	if v := code.SelectAttrValue("Value", ""); v != StatusSuccess {
+	if v := attr(code, "Value"); v != StatusSuccess {
 		msg := ""
 		if m, _ := optionalChild(status, NSProtocol, "StatusMessage"); m != nil {
 			msg = ": " + truncate(strings.TrimSpace(textOf(m)), 200)
@@ -246,7 +246,7 @@ func checkStatus(root *etree.Element) error {
 
 // readAssertion reads and checks the verified assertion.
 func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitation) (*Assertion, error) {
-	a := &Assertion{ID: el.SelectAttrValue("ID", ""), Attributes: Attributes{}}
+	a := &Assertion{ID: attr(el, "ID"), Attributes: Attributes{}}
 	var err error
 	if a.IssueInstant, err = parseTime(el, "IssueInstant", true); err != nil {
 		return nil, err
@@ -274,7 +274,7 @@ func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitat
 		return nil, &ValidationError{Reason: ReasonSubject, Detail: "Subject has no single NameID (encrypted NameIDs are not supported)", Err: err}
 	}
 	a.NameID = strings.TrimSpace(textOf(nameID))
-	a.NameIDFormat = nameID.SelectAttrValue("Format", "")
+	a.NameIDFormat = attr(nameID, "Format")
 	if a.NameID == "" {
 		return nil, refuse(ReasonSubject, "NameID is empty")
 	}
@@ -314,7 +314,7 @@ func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitat
 	// Authn statement (session expiry) and attributes.
 	for _, as := range childrenOf(el, NSAssertion, "AuthnStatement") {
 		if a.SessionIndex == "" {
-			a.SessionIndex = as.SelectAttrValue("SessionIndex", "")
+			a.SessionIndex = attr(as, "SessionIndex")
 		}
 		sno, err := parseTime(as, "SessionNotOnOrAfter", false)
 		if err != nil {
@@ -326,7 +326,7 @@ func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitat
 	}
 	for _, st := range childrenOf(el, NSAssertion, "AttributeStatement") {
 		for _, at := range childrenOf(st, NSAssertion, "Attribute") {
-			name := at.SelectAttrValue("Name", "")
+			name := attr(at, "Name")
 			if name == "" {
 				return nil, refuse(ReasonStructure, "an Attribute has no Name")
 			}
@@ -352,7 +352,7 @@ func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitat
 func (v *verifier) checkConfirmation(subj *etree.Element, now time.Time, sol solicitation) (time.Time, string, error) {
 	var firstErr error
 	for _, sc := range childrenOf(subj, NSAssertion, "SubjectConfirmation") {
-		if sc.SelectAttrValue("Method", "") != MethodBearer {
+		if attr(sc, "Method") != MethodBearer {
 			continue
 		}
 		exp, irt, err := v.checkConfirmationData(sc, now, sol)
@@ -374,7 +374,7 @@ func (v *verifier) checkConfirmationData(sc *etree.Element, now time.Time, sol s
 	if err != nil {
 		return time.Time{}, "", &ValidationError{Reason: ReasonSubject, Detail: "bearer SubjectConfirmation has no single SubjectConfirmationData", Err: err}
 	}
-	if r := d.SelectAttrValue("Recipient", ""); v.acsURL != "" && r != v.acsURL {
+	if r := attr(d, "Recipient"); v.acsURL != "" && r != v.acsURL {
 		return time.Time{}, "", refuse(ReasonRecipient, "Recipient %q is not this ACS URL %q; the IdP must be configured with the same ACS URL", truncate(r, 300), v.acsURL)
 	}
 	nb, err := parseTime(d, "NotBefore", false)
@@ -394,7 +394,7 @@ func (v *verifier) checkConfirmationData(sc *etree.Element, now time.Time, sol s
 	if expired(now, exp, v.skew) {
 		return time.Time{}, "", v.expired("assertion (SubjectConfirmationData NotOnOrAfter)", exp, now)
 	}
-	irt := d.SelectAttrValue("InResponseTo", "")
+	irt := attr(d, "InResponseTo")
 	switch {
 	case sol.any:
 	case len(sol.ids) > 0:
@@ -463,17 +463,17 @@ func (v *verifier) notYet(what string, at, now time.Time) error {
 		what, at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), v.skew)
 }
 
-func parseTime(el *etree.Element, attr string, required bool) (time.Time, error) {
-	v := el.SelectAttrValue(attr, "")
+func parseTime(el *etree.Element, name string, required bool) (time.Time, error) {
+	v := attr(el, name)
 	if v == "" {
 		if required {
-			return time.Time{}, refuse(ReasonStructure, "%s has no %s", el.Tag, attr)
+			return time.Time{}, refuse(ReasonStructure, "%s has no %s", el.Tag, name)
 		}
 		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, refuse(ReasonMalformed, "%s %s %q is not an xs:dateTime", el.Tag, attr, truncate(v, 60))
+		return time.Time{}, refuse(ReasonMalformed, "%s %s %q is not an xs:dateTime", el.Tag, name, truncate(v, 60))
 	}
 	return t, nil
 }

@@ -4,6 +4,8 @@
 //	mno sandbox   start the sandbox only, and print the dev-platform settings
 //	mno config    show what the developer platform returns (secrets masked)
 //	mno saml      verify or decode SAML messages offline
+//	mno connec    read, write and export a group's Connec! data
+//	mno bills     list, create and cancel bills of a group
 //	mno version   print the SDK version
 //
 // Run "mno <command> -h" for the flags of a command.
@@ -74,6 +76,8 @@ commands:
             (sandbox env APP prints them as export lines)
   config    show what the developer platform returns (secrets masked)
   saml      verify or decode SAML messages offline (mno saml -h)
+  connec    get, list, create, update and export a group's Connec! data
+  bills     list, create and cancel bills of a group
   version   print the SDK version
 
 Run "mno <command> --help" for the flags and examples of a command.
@@ -139,6 +143,10 @@ func (m *Main) run(ctx context.Context, args []string) error {
 		return m.runVersion()
 	case "config":
 		return m.runConfig(ctx, args[1:])
+	case "connec":
+		return m.runConnec(ctx, args[1:])
+	case "bills":
+		return m.runBills(ctx, args[1:])
 
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(m.Stdout, usageText)

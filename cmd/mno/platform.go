@@ -18,6 +18,7 @@ type platformFlags struct {
 	configFile  string
 	marketplace string
 	json        bool
+	group       string // --group, for the commands scoped to a group
 }
 
 // credentialsHelp says where the commands find the credentials.
@@ -29,10 +30,26 @@ MNO_DEVPL_ENV_SECRET, which override it. "mno sandbox" prints them for the
 local sandbox.
 `
 
-// commandFlags is a flag set with its help text.
+// commandFlags is a flag set with its help text. Flags may come before,
+// between or after the positional arguments ([Main.parse]).
 type commandFlags struct {
 	*flag.FlagSet
 	usage, examples string
+	args            []string // positional arguments
+}
+
+// Args returns the positional arguments.
+func (cf *commandFlags) Args() []string { return cf.args }
+
+// NArg returns the number of positional arguments.
+func (cf *commandFlags) NArg() int { return len(cf.args) }
+
+// Arg returns positional argument i, or "".
+func (cf *commandFlags) Arg(i int) string {
+	if i < 0 || i >= len(cf.args) {
+		return ""
+	}
+	return cf.args[i]
 }
 
 // newFlags returns a flag set for "mno <name>". Parse errors are reported
@@ -54,6 +71,11 @@ func (cf *commandFlags) platform(withJSON bool) *platformFlags {
 	return pf
 }
 
+// group adds --group, the group (customer account) a command works on.
+func (cf *commandFlags) group(pf *platformFlags) {
+	cf.StringVar(&pf.group, "group", "", "group `uid` (customer account) whose data to use, e.g. cld-1 (required)")
+}
+
 // help writes the usage, the flags, the examples and the credentials note.
 func (cf *commandFlags) help(w io.Writer) {
 	fmt.Fprintf(w, "usage: mno %s\n\nflags:\n", cf.usage)
@@ -68,7 +90,7 @@ func (cf *commandFlags) help(w io.Writer) {
 // status 2) that points at --help. want is the number of positional
 // arguments (-1: any).
 func (m *Main) parse(cf *commandFlags, args []string, want int) error {
-	err := cf.Parse(args)
+	err := cf.parseInterspersed(args)
 	if errors.Is(err, flag.ErrHelp) {
 		cf.help(m.Stdout)
 		return errHelpShown
@@ -80,6 +102,28 @@ func (m *Main) parse(cf *commandFlags, args []string, want int) error {
 		return &usageError{fmt.Sprintf("%s: want %d argument(s), got %d (see %s --help)", cf.Name(), want, cf.NArg(), cf.Name())}
 	}
 	return nil
+}
+
+// parseInterspersed parses flags wherever they are among the positional
+// arguments ("get organizations ID --group cld-1"); everything after "--"
+// is positional.
+func (cf *commandFlags) parseInterspersed(args []string) error {
+	cf.args = nil
+	for {
+		if err := cf.Parse(args); err != nil {
+			return err
+		}
+		rest := cf.FlagSet.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			cf.args = append(cf.args, rest...)
+			return nil
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		cf.args = append(cf.args, rest[0])
+		args = rest[1:]
+	}
 }
 
 // errHelpShown ends a command whose help was printed; Run turns it into
