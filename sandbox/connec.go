@@ -567,6 +567,9 @@ func (s *Sandbox) connecWrite(ctx context.Context, c connecCaller, coll, id stri
 		return 0, nil, "", connecBadRequest("the id array names " + in.connecID + ", not " + clip(id))
 	}
 	e, created, err := s.store.WriteConnecEntity(ctx, wr)
+	if err == nil {
+		s.wakeWebhooks() // the change is committed: fan it out now
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return 0, nil, "", &connecError{status: http.StatusNotFound, title: "Resource not found", verb: verb,
