@@ -187,10 +187,11 @@ type RecurringBillSeed struct {
 // SeedError reports what is wrong in a seed file: Field is the path of the
 // offending value, e.g. "groups[1].apps[0]", or "" for the file as a whole.
 type SeedError struct {
-	Field  string
-	Reason string
+	Field  string // path of the offending value; "" for the whole file
+	Reason string // what is wrong with it
 }
 
+// Error names the field and the reason.
 func (e *SeedError) Error() string {
 	if e.Field == "" {
 		return "seed: " + e.Reason
