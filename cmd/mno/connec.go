@@ -279,8 +279,8 @@ func (m *Main) runConnecList(ctx context.Context, args []string) error {
 	pf := cf.platform(true)
 	cf.group(pf)
 	qf := cf.query()
-	top := cf.Int("top", 25, "page size `N` (1-1000)")
-	skip := cf.Int("skip", 0, "records to skip `N`")
+	top := cf.Int("top", 25, "`N` records per page (1-1000)")
+	skip := cf.Int("skip", 0, "skip the first `N` records")
 	if err := m.parse(cf, args, -1); err != nil {
 		return err
 	}
@@ -421,14 +421,17 @@ func (m *Main) readRecord(cf *commandFlags, data, file string) (json.RawMessage,
 		} else {
 			f, err := os.Open(file)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w\n  fix: give the path of a JSON file, or - for stdin", cf.Name(), err)
+				return nil, &usageError{fmt.Sprintf("%s: --file: %v\n  fix: give the path of a JSON file, or - for stdin", cf.Name(), err)}
 			}
 			defer f.Close()
 			r = f
 		}
 		b, err := io.ReadAll(io.LimitReader(r, maxRecordInput+1))
 		if err != nil {
-			return nil, fmt.Errorf("%s: reading %s: %w", cf.Name(), file, err)
+			if file != "-" {
+				return nil, &usageError{fmt.Sprintf("%s: --file: %v\n  fix: give the path of a JSON file, or - for stdin", cf.Name(), err)}
+			}
+			return nil, fmt.Errorf("%s: reading stdin: %w", cf.Name(), err)
 		}
 		if len(b) > maxRecordInput {
 			return nil, &usageError{fmt.Sprintf("%s: %s is larger than %d MiB", cf.Name(), file, maxRecordInput>>20)}
@@ -457,7 +460,8 @@ func (m *Main) runConnecExport(ctx context.Context, args []string) error {
 	pf := cf.platform(false)
 	cf.group(pf)
 	qf := cf.query()
-	pageSize := cf.Int("page-size", 100, "records per request `N` (1-1000)")
+	pageSize := cf.Int("page-size", 100, "`N` records per request (1-1000)")
+	cf.Bool("json", true, "accepted for symmetry with the read commands: the output is always JSON Lines")
 	if err := m.parse(cf, args, -1); err != nil {
 		return err
 	}

@@ -152,7 +152,7 @@ func TestConnecErrors(t *testing.T) {
 		{"not an object", mno(t, e.env, "connec", "create", "people", "--group", "cld-1", "--data", `[1]`), 2, "is not a JSON object"},
 		{"bad JSON", mno(t, e.env, "connec", "create", "people", "--group", "cld-1", "--data", `{"a":`), 2, "is not a JSON object"},
 		{"both inputs", mno(t, e.env, "connec", "create", "people", "--group", "cld-1", "--data", `{}`, "--file", "x"), 2, "not both"},
-		{"missing file", mno(t, e.env, "connec", "create", "people", "--group", "cld-1", "--file", "/nonexistent.json"), 1, "fix: give the path of a JSON file"},
+		{"missing file", mno(t, e.env, "connec", "create", "people", "--group", "cld-1", "--file", "/nonexistent.json"), 2, "fix: give the path of a JSON file"},
 		{"create company", mno(t, e.env, "connec", "create", "company", "--group", "cld-1", "--data", `{}`), 2, "use mno connec update company"},
 		{"bad top", mno(t, e.env, "connec", "list", "people", "--group", "cld-1", "--top", "0"), 2, "--top must be 1-1000"},
 		{"no credentials", mno(t, nil, "connec", "list", "people", "--group", "cld-1"), 1, "fix: set MNO_DEVPL_ENV_KEY"},

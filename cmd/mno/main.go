@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"golang.org/x/term"
@@ -50,22 +51,31 @@ func report(w io.Writer, err error) int {
 		return 0
 	case errors.As(err, &exit):
 		if exit.err != nil {
-			fmt.Fprintln(w, "mno:", exit.err)
+			fmt.Fprintln(w, prefixed(exit.err.Error()))
 		}
 		return exit.code
 	case errors.Is(err, flag.ErrHelp):
 		return 2
 	case errors.As(err, &command):
-		fmt.Fprintln(w, "mno:", command.msg)
+		fmt.Fprintln(w, prefixed(command.msg))
 		fmt.Fprint(w, usageText)
 		return 2
 	case errors.As(err, &usage):
-		fmt.Fprintln(w, "mno:", usage.msg)
+		fmt.Fprintln(w, prefixed(usage.msg))
 		return 2
 	default:
-		fmt.Fprintln(w, "mno:", err)
+		fmt.Fprintln(w, prefixed(err.Error()))
 		return 1
 	}
+}
+
+// prefixed puts "mno: " before msg unless it already names the command
+// ("mno bills create: ...").
+func prefixed(msg string) string {
+	if strings.HasPrefix(msg, "mno ") {
+		return msg
+	}
+	return "mno: " + msg
 }
 
 const usageText = `usage: mno <command> [flags]
@@ -140,7 +150,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	case "saml":
 		return m.runSAML(ctx, args[1:])
 	case "version":
-		return m.runVersion()
+		return m.runVersion(args[1:])
 	case "config":
 		return m.runConfig(ctx, args[1:])
 	case "connec":

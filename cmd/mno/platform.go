@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/maestrano-go/maestrano"
@@ -35,6 +36,7 @@ local sandbox.
 type commandFlags struct {
 	*flag.FlagSet
 	usage, examples string
+	note            string   // printed after the examples (credentialsHelp by default)
 	args            []string // positional arguments
 }
 
@@ -57,7 +59,7 @@ func (cf *commandFlags) Arg(i int) string {
 func newFlags(name, usage, examples string) *commandFlags {
 	fs := flag.NewFlagSet("mno "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return &commandFlags{FlagSet: fs, usage: usage, examples: examples}
+	return &commandFlags{FlagSet: fs, usage: usage, examples: examples, note: credentialsHelp}
 }
 
 // platform adds the flags of the commands that call the platform.
@@ -82,7 +84,10 @@ func (cf *commandFlags) help(w io.Writer) {
 	cf.SetOutput(w)
 	cf.PrintDefaults()
 	cf.SetOutput(io.Discard)
-	fmt.Fprintf(w, "\nexamples:\n%s\n\n%s", cf.examples, credentialsHelp)
+	fmt.Fprintf(w, "\nexamples:\n%s\n", cf.examples)
+	if cf.note != "" {
+		fmt.Fprintf(w, "\n%s", cf.note)
+	}
 }
 
 // parse parses args. -h/--help prints the help on stdout and ends the
@@ -126,12 +131,35 @@ func (cf *commandFlags) parseInterspersed(args []string) error {
 	}
 }
 
+// checkReadable returns a usage error (exit status 2) naming flagName when
+// the file path given with it cannot be opened and read.
+func checkReadable(flagName, path, fix string) error {
+	f, err := os.Open(path)
+	if err == nil {
+		var b [1]byte
+		_, err = f.Read(b[:])
+		f.Close()
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return &usageError{fmt.Sprintf("%s: %v\n  fix: %s", flagName, err, fix)}
+	}
+	return nil
+}
+
 // errHelpShown ends a command whose help was printed; Run turns it into
 // success.
 var errHelpShown = errors.New("help shown")
 
 // registry fetches the marketplaces of the environment.
 func (m *Main) registry(ctx context.Context, pf *platformFlags) (*maestrano.Registry, error) {
+	if pf.configFile != "" {
+		if err := checkReadable("--config", pf.configFile, "give the path of a dev-platform.json file, or drop --config and set the MNO_DEVPL_* variables"); err != nil {
+			return nil, err
+		}
+	}
 	dp, err := maestrano.LoadDevPlatform(pf.configFile, m.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%w\n  fix: set %s and %s (\"mno sandbox\" prints them for the local sandbox), or pass --config dev-platform.json",
