@@ -53,6 +53,13 @@ func (c *diskCache) read() (*cacheEntry, error) {
 		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCacheTrust(c.dir, fi); err != nil {
+		return nil, err
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxConfigBodySize+64<<10+1))
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/maestrano-go/maestrano"
 	"github.com/maestrano-go/maestrano/sandbox"
@@ -183,6 +185,10 @@ func TestAutoConfigureAnswers(t *testing.T) {
 		{"object instead of array", []func(http.ResponseWriter){jsonAnswer(200, `{"marketplaces":{"a":1}}`)}, "answer is not JSON", 1},
 		{"bad fingerprint", []func(http.ResponseWriter){jsonAnswer(200, mustJSON(map[string]any{"marketplaces": []any{withFingerprint(good, "00:11")}}))},
 			"sso.x509_fingerprint does not match", 1},
+		{"plain http IdP elsewhere", []func(http.ResponseWriter){jsonAnswer(200, mustJSON(map[string]any{"marketplaces": []any{withIdP(good, "http://idp.example.com")}}))},
+			"sso.idp uses plain http to a non-loopback host", 1},
+		{"plain http IdP on a look-alike host", []func(http.ResponseWriter){jsonAnswer(200, mustJSON(map[string]any{"marketplaces": []any{withIdP(good, "http://127.evil.example")}}))},
+			"sso.idp uses plain http to a non-loopback host", 1},
 		{"two 503 then ok", []func(http.ResponseWriter){jsonAnswer(503, `busy`), jsonAnswer(503, `busy`), jsonAnswer(200, mustJSON(map[string]any{"marketplaces": []any{good}}))}, "", 3},
 		{"three 503", []func(http.ResponseWriter){jsonAnswer(503, `busy`), jsonAnswer(503, `busy`), jsonAnswer(503, `still busy`)}, "HTTP 503: still busy", 3},
 		{"too large", []func(http.ResponseWriter){jsonAnswer(200, `{"marketplaces":[`+strings.Repeat(" ", 9<<20)+`]}`)}, "answer larger than", 1},
@@ -372,6 +378,12 @@ func validMarketplace(cert *x509.Certificate) *maestrano.Marketplace {
 	return mp
 }
 
+func withIdP(mp *maestrano.Marketplace, idp string) *maestrano.Marketplace {
+	cp := *mp
+	cp.SSO.IDP = idp
+	return &cp
+}
+
 func withFingerprint(mp *maestrano.Marketplace, fp string) *maestrano.Marketplace {
 	cp := *mp
 	cp.SSO.X509Fingerprint = fp
@@ -392,4 +404,23 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// TestAutoConfigureErrorTextIsValidUTF8: what a hostile or broken developer
+// platform sends ends up in an error message (and a log line); it must come
+// out as valid UTF-8, also when the bound cuts a multi-byte character.
+func TestAutoConfigureErrorTextIsValidUTF8(t *testing.T) {
+	t.Parallel()
+	for name, body := range map[string]string{
+		"invalid bytes":    "\xff\xfe not json \xc3",
+		"cut in a rune":    strings.Repeat("é", 400),
+		"error member cut": `{"error":"` + strings.Repeat("€", 300) + `"}`,
+	} {
+		d := newDevPlatform(t, "")
+		d.set(func(w http.ResponseWriter) { w.WriteHeader(http.StatusUnauthorized); io.WriteString(w, body) })
+		_, err := maestrano.AutoConfigure(t.Context(), d.dp(), maestrano.WithRetries(0))
+		if err == nil || !utf8.ValidString(err.Error()) {
+			t.Errorf("%s: error %q is not valid UTF-8", name, err)
+		}
+	}
 }

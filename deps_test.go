@@ -13,7 +13,7 @@ func TestSDKDependencies(t *testing.T) {
 	t.Parallel()
 	// Every SDK package belongs on this list (optional adapters with their
 	// own dependencies, such as a Redis store, are checked separately).
-	sdkPackages := []string{".", "./saml", "./sso", "./connec", "./internal/transport", "./internal/retry", "./internal/httpclient"}
+	sdkPackages := []string{".", "./saml", "./sso", "./account", "./connec", "./internal/transport", "./internal/retry", "./internal/httpclient", "./internal/clip"}
 	args := append([]string{"list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}, sdkPackages...)
 	out, err := exec.Command("go", args...).CombinedOutput()
 	if err != nil {
@@ -41,6 +41,35 @@ func TestSDKDependencies(t *testing.T) {
 		}
 		if !ok {
 			t.Errorf("SDK package depends on %s, which is not on the allowed list", dep)
+		}
+	}
+}
+
+// TestRedisStoreDependencies keeps the Redis adapter to the standard
+// library, go-redis and go-redis's own dependencies.
+func TestRedisStoreDependencies(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./redisstore").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	allowed := []string{
+		"github.com/maestrano-go/maestrano/redisstore",
+		"github.com/redis/go-redis/v9",
+		"github.com/cespare/xxhash/v2",     // go-redis: cluster slots
+		"github.com/dgryski/go-rendezvous", // go-redis: ring (older versions)
+		"go.uber.org/atomic",               // go-redis
+		"golang.org/x/sys",                 // xxhash / go-redis CPU features
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		ok := false
+		for _, a := range allowed {
+			if dep == a || strings.HasPrefix(dep, a+"/") {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("redisstore depends on %s, which is not on its allowed list", dep)
 		}
 	}
 }

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/maestrano-go/maestrano/internal/clip"
 	"github.com/maestrano-go/maestrano/internal/httpclient"
 	"github.com/maestrano-go/maestrano/internal/retry"
 )
@@ -196,7 +196,7 @@ func (dp DevPlatform) MarketplacesURL() (string, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return "", fmt.Errorf("dev-platform host %q is not an absolute http(s) URL", host)
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !httpclient.IsLoopbackHost(u.Hostname()) {
 		return "", fmt.Errorf("dev-platform host %q uses plain http on a non-loopback host; use https", host)
 	}
 	path := dp.APIPath
@@ -208,14 +208,6 @@ func (dp DevPlatform) MarketplacesURL() (string, error) {
 		path += "/marketplaces"
 	}
 	return strings.TrimRight(host, "/") + path, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Option configures [AutoConfigure].
@@ -288,8 +280,12 @@ const DefaultCacheTTL = 12 * time.Hour
 // if missing), one file per environment: the file name is a hash of the
 // configuration URL and the environment key, never the secret. The file
 // holds the marketplaces' API keys, so it is written 0600, atomically
-// (temporary file, then rename). See [AutoConfigure] for when the copy is
-// used.
+// (temporary file, then rename). It also holds the IdP certificates the SSO
+// verifier trusts, so on unix a copy is not used (a warning is logged and the
+// configuration fetched) when it belongs to another user or another user
+// could have written it: the file writable by group or others, or dir
+// writable by them without the sticky bit. See [AutoConfigure] for when the
+// copy is used.
 func WithCache(dir string) Option {
 	return func(o *options) error {
 		if strings.TrimSpace(dir) == "" {
@@ -471,7 +467,7 @@ func (c *configurer) fetch(ctx context.Context) (*Registry, error) {
 	}
 	if httpclient.IsRedirect(resp.StatusCode) {
 		return nil, &APIError{Op: op, URL: endpoint, StatusCode: resp.StatusCode, transient: true,
-			Message: fmt.Sprintf("redirect to %q not followed: set the developer platform host to the final URL", truncateString(resp.Header.Get("Location"), 200))}
+			Message: fmt.Sprintf("redirect to %q not followed: set the developer platform host to the final URL", clip.String(resp.Header.Get("Location"), 200))}
 	}
 	var body marketplacesBody
 	jsonErr := json.Unmarshal(data, &body)
@@ -540,12 +536,5 @@ func errorMessage(field json.RawMessage, body []byte, jsonErr error) string {
 	if msg == "" {
 		msg = "no error message"
 	}
-	return truncateString(msg, maxErrorMessage)
-}
-
-func truncateString(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
+	return clip.String(msg, maxErrorMessage)
 }

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+
+	"github.com/maestrano-go/maestrano/internal/httpclient"
 )
 
 // Marketplace is the configuration of an app on one marketplace, as the
@@ -140,6 +142,11 @@ func (m *Marketplace) Validate() error {
 		if err := checkAbsoluteURL(h.val); err != nil {
 			problems = append(problems, h.key+" "+err.Error())
 		}
+	}
+	// The SDK sends the user's SSO session token to the IdP (session check):
+	// never in clear, except to this machine.
+	if u, err := url.Parse(m.SSO.IDP); err == nil && u.Scheme == "http" && !httpclient.IsLoopbackHost(u.Hostname()) {
+		problems = append(problems, "sso.idp uses plain http to a non-loopback host, which would send session tokens in clear; use https")
 	}
 	if m.SSO.InitPath == "" {
 		problems = append(problems, "sso.init_path is empty")

@@ -3,6 +3,7 @@ package connec
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/maestrano-go/maestrano/internal/transport"
@@ -137,6 +139,8 @@ func (col Collection[T]) All(ctx context.Context, q Query) iter.Seq2[T, error] {
 			return
 		}
 		path := col.c.path(col.name)
+		var loop pageLoop
+		loop.seen(path, vals)
 		for {
 			p, err := col.page(ctx, path, vals)
 			if err != nil {
@@ -162,8 +166,8 @@ func (col Collection[T]) All(ctx context.Context, q Query) iter.Seq2[T, error] {
 				yield(zero, err)
 				return
 			}
-			if nextPath == pathWithQuery(path, vals) {
-				yield(zero, &DecodeError{URL: next, Err: errors.New("pagination.next points at the page just read")})
+			if err := loop.advance(path, vals, nextPath); err != nil {
+				yield(zero, &DecodeError{URL: next, Err: err})
 				return
 			}
 			path, vals = nextPath, nil
@@ -171,11 +175,64 @@ func (col Collection[T]) All(ctx context.Context, q Query) iter.Seq2[T, error] {
 	}
 }
 
-func pathWithQuery(path string, vals url.Values) string {
-	if len(vals) == 0 {
-		return path
+// pageLoop catches a pagination.next that would keep All running forever:
+// a next whose $skip does not move forward, or one that leads back to a page
+// already read (a cycle). It remembers one 32-byte hash per page read.
+type pageLoop struct {
+	pages map[[sha256.Size]byte]struct{}
+}
+
+// seen records the page at path (with vals, or with the query in path) and
+// reports whether it was read before.
+func (l *pageLoop) seen(path string, vals url.Values) bool {
+	p, q, _ := strings.Cut(path, "?")
+	all, err := url.ParseQuery(q)
+	if err != nil {
+		all = url.Values{"": {q}}
 	}
-	return path + "?" + vals.Encode()
+	for k, vs := range vals {
+		all[k] = append(all[k], vs...)
+	}
+	key := sha256.Sum256([]byte(p + "?" + all.Encode()))
+	if l.pages == nil {
+		l.pages = map[[sha256.Size]byte]struct{}{}
+	}
+	if _, ok := l.pages[key]; ok {
+		return true
+	}
+	l.pages[key] = struct{}{}
+	return false
+}
+
+// advance checks the move from the page just read (path, vals) to next.
+func (l *pageLoop) advance(path string, vals url.Values, next string) error {
+	if cur, ok := skipOf(path, vals); ok {
+		if n, ok := skipOf(next, nil); ok && n <= cur {
+			return fmt.Errorf("pagination.next does not move forward ($skip %d after %d)", n, cur)
+		}
+	}
+	if l.seen(next, nil) {
+		return errors.New("pagination.next leads back to a page already read")
+	}
+	return nil
+}
+
+// skipOf returns the $skip of a page (0 when absent), and false when it is
+// not a number.
+func skipOf(path string, vals url.Values) (int, bool) {
+	v := vals.Get("$skip")
+	if _, q, ok := strings.Cut(path, "?"); ok && v == "" {
+		qv, err := url.ParseQuery(q)
+		if err != nil {
+			return 0, false
+		}
+		v = qv.Get("$skip")
+	}
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil && n >= 0
 }
 
 // relative turns pagination.next into a path (with query) on connec.host,

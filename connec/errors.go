@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/maestrano-go/maestrano/internal/transport"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // Sentinel errors an [*APIError] matches with errors.Is, by HTTP status.
@@ -137,16 +138,7 @@ func parseErrorBody(status int, body []byte) *APIError {
 
 // snippet returns the start of body as valid, single-line UTF-8.
 func snippet(body []byte) string {
-	s := strings.TrimSpace(string(body))
-	if len(s) > maxMessage {
-		s = s[:maxMessage]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	s = strings.ToValidUTF8(s, "?")
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.Fields(clip.String(strings.TrimSpace(string(body)), maxMessage)), " ")
 }
 
 // DecodeError reports a 2xx answer whose body is not what the API sends.

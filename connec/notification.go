@@ -275,17 +275,20 @@ func WithClock(now func() time.Time) HandlerOption {
 // notification was received, and a retry would not fix the app's problem;
 // the failure is logged at error level.
 type NotificationHandler struct {
-	reg      *maestrano.Registry
+	src      maestrano.RegistryProvider
 	callback NotificationFunc
 	cf       handlerConfig
 }
 
-// NewNotificationHandler returns a handler for the marketplaces of reg. The
-// marketplace of a request is the one fixed by [WithMarketplace], else the
-// route's path value (see [WithMarketplacePathValue]), else — when reg
-// holds exactly one — that one.
-func NewNotificationHandler(reg *maestrano.Registry, callback NotificationFunc, opts ...HandlerOption) (*NotificationHandler, error) {
-	if reg == nil {
+// NewNotificationHandler returns a handler for the marketplaces of reg: a
+// *maestrano.Registry, or a *maestrano.RegistrySource whose current registry
+// each request is checked against, so that a refreshed configuration (a
+// rotated api key) takes effect without a new handler. The marketplace of a
+// request is the one fixed by [WithMarketplace], else the route's path value
+// (see [WithMarketplacePathValue]), else — when the registry holds exactly
+// one — that one.
+func NewNotificationHandler(reg maestrano.RegistryProvider, callback NotificationFunc, opts ...HandlerOption) (*NotificationHandler, error) {
+	if reg == nil || reg.Registry() == nil {
 		return nil, errors.New("connec: nil registry")
 	}
 	if callback == nil {
@@ -304,24 +307,25 @@ func NewNotificationHandler(reg *maestrano.Registry, callback NotificationFunc, 
 		cf.logger = slog.New(slog.DiscardHandler)
 	}
 	if cf.marketplace != "" {
-		if _, err := reg.Get(cf.marketplace); err != nil {
+		if _, err := reg.Registry().Get(cf.marketplace); err != nil {
 			return nil, err
 		}
 	}
-	return &NotificationHandler{reg: reg, callback: callback, cf: cf}, nil
+	return &NotificationHandler{src: reg, callback: callback, cf: cf}, nil
 }
 
 // Mount registers the handler on mux at "POST " + the
 // webhooks.connec.notification_path of every marketplace of the registry
 // that has one, each fixed to its marketplace. Two marketplaces with the
 // same path are an error (use one route with a {marketplace} wildcard
-// instead).
+// instead). The routes are those of the registry current at the call.
 func (h *NotificationHandler) Mount(mux *http.ServeMux) error {
 	seen := map[string]string{}
 	type route struct{ pattern, name string }
 	var routes []route
-	for _, name := range h.reg.Names() {
-		mp, err := h.reg.Get(name)
+	reg := h.src.Registry()
+	for _, name := range reg.Names() {
+		mp, err := reg.Get(name)
 		if err != nil {
 			return err
 		}
@@ -346,14 +350,14 @@ func (h *NotificationHandler) Mount(mux *http.ServeMux) error {
 	return nil
 }
 
-func (h *NotificationHandler) marketplace(r *http.Request) string {
+func (h *NotificationHandler) marketplace(r *http.Request, reg *maestrano.Registry) string {
 	if h.cf.marketplace != "" {
 		return h.cf.marketplace
 	}
 	if v := r.PathValue(h.cf.pathValue); v != "" {
 		return v
 	}
-	if names := h.reg.Names(); len(names) == 1 {
+	if names := reg.Names(); len(names) == 1 {
 		return names[0]
 	}
 	return ""
@@ -368,8 +372,9 @@ func (h *NotificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		writeError(w, http.StatusMethodNotAllowed, "Method not allowed", "notifications are POSTed")
 		return
 	}
-	name := h.marketplace(r)
-	if name == "" || !h.reg.AuthenticateRequest(r, name) {
+	reg := h.src.Registry() // one registry for the whole request
+	name := h.marketplace(r, reg)
+	if name == "" || !reg.AuthenticateRequest(r, name) {
 		log.LogAttrs(ctx, slog.LevelWarn, "connec: notification refused: bad credentials", slog.String("marketplace", name))
 		w.Header().Set("WWW-Authenticate", `Basic realm="maestrano"`)
 		writeError(w, http.StatusUnauthorized, "Unauthorized Access", "missing or wrong API credentials")
@@ -380,7 +385,11 @@ func (h *NotificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		writeError(w, http.StatusBadRequest, "Bad request", HeaderDeliveryID+" is too long")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cf.maxBody))
+	var src io.ReadCloser = http.NoBody
+	if r.Body != nil { // a handler called directly, not through a server
+		src = r.Body
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, src, h.cf.maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -306,3 +306,22 @@ func TestNewNotificationHandlerChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestNotificationHandlerNilBody calls the handler directly, as a router or
+// a test may, with a request that has no body at all: 400, never a panic.
+func TestNotificationHandlerNilBody(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	h, err := connec.NewNotificationHandler(testRegistry(t), rec.callback, connec.WithMarketplace("maestrano"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/maestrano/connec/notifications/maestrano", nil)
+	r.Body = nil
+	r.SetBasicAuth("app-1", "key-one")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusBadRequest || rec.count() != 0 {
+		t.Fatalf("status %d, calls %d; want 400 and no call", w.Code, rec.count())
+	}
+}

@@ -289,3 +289,42 @@ func TestAllMemoryBounded(t *testing.T) {
 	}
 	t.Logf("at most %d of %d pages alive at once", maxLive, pages)
 }
+
+// TestAllStopsPaginationLoops: a server whose pagination.next goes round in
+// a cycle (page A → page B → page A) must not keep the iterator, and the
+// app's loop, running forever; neither may a next that keeps pointing at
+// pages that answer nothing new. The test itself gives up after 50 calls.
+func TestAllStopsPaginationLoops(t *testing.T) {
+	t.Parallel()
+	for name, next := range map[string]func(r *http.Request) string{
+		"cycle of two": func(r *http.Request) string {
+			if r.URL.Query().Get("$skip") == "1" {
+				return "/api/v2/cld-1/invoices?$skip=0&$top=1"
+			}
+			return "/api/v2/cld-1/invoices?$skip=1&$top=1"
+		},
+		"skip not advancing": func(r *http.Request) string {
+			// A fresh URL each time (a cache buster), but always $skip=0.
+			return fmt.Sprintf("/api/v2/cld-1/invoices?$skip=0&$top=1&t=%d", time.Now().UnixNano())
+		},
+	} {
+		f := newFakeConnec(t)
+		f.fault = func(w http.ResponseWriter, r *http.Request, n int) bool {
+			writeJSON(w, 200, map[string]any{"invoices": []any{map[string]any{"title": "a"}}, "pagination": map[string]any{"next": f.srv.URL + next(r)}})
+			return true
+		}
+		var errs, records int
+		for _, err := range f.client(t).Invoices().All(t.Context(), connec.Query{}.Top(1)) {
+			if err != nil {
+				errs++
+				continue
+			}
+			if records++; records > 50 {
+				break
+			}
+		}
+		if errs != 1 || records > 50 {
+			t.Errorf("%s: %d records and %d errors after %d calls; want the loop detected with one error", name, records, errs, f.calls())
+		}
+	}
+}

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/maestrano-go/maestrano"
+	"github.com/maestrano-go/maestrano/account"
+	"github.com/maestrano-go/maestrano/connec"
+	"github.com/maestrano-go/maestrano/saml"
 	"github.com/maestrano-go/maestrano/sso"
 )
 
@@ -37,6 +40,9 @@ type App struct {
 	logger   *slog.Logger
 	pages    map[string]*template.Template
 	webhooks map[string]*webhookRoute
+	accounts map[string]*account.Client
+	// httpClient, when set, makes the platform calls (Connec!, account).
+	httpClient *http.Client
 }
 
 // Option configures an [App].
@@ -94,7 +100,7 @@ func New(ctx context.Context, reg *maestrano.Registry, opts ...Option) (*App, er
 		return nil, err
 	}
 	a := &App{mux: http.NewServeMux(), reg: reg, db: d, now: cf.now, logger: cf.logger, pages: pages,
-		webhooks: map[string]*webhookRoute{}}
+		webhooks: map[string]*webhookRoute{}, accounts: map[string]*account.Client{}, httpClient: cf.httpClient}
 	if err := a.routes(cf, key); err != nil {
 		d.close()
 		return nil, err
@@ -164,12 +170,33 @@ func (a *App) routes(cf appConfig, key []byte) error {
 			return err
 		}
 		a.webhookRoutes(mp)
+		var accOpts []account.Option
+		if cf.httpClient != nil {
+			accOpts = append(accOpts, account.WithHTTPClient(cf.httpClient))
+		}
+		if a.accounts[name], err = account.New(mp, accOpts...); err != nil {
+			return err
+		}
 	}
 	a.mux.Handle("GET /{$}", a.mw.Optional(http.HandlerFunc(a.handleHome)))
 	a.mux.Handle("POST /logout", a.mw.Require(a.page(func(w http.ResponseWriter, r *http.Request, _ *request) {
 		a.mw.Logout().ServeHTTP(w, r)
 	})))
 	a.mux.Handle("GET /events", a.mw.Require(a.page(a.handleEvents)))
+	a.billingRoutes()
+	a.dataRoutes()
+	// Connec! notifications: one route per marketplace's
+	// webhooks.connec.notification_path; a redelivery (same
+	// X-Mno-Delivery-Id) is dropped by the in-memory delivery store, which
+	// serves one app instance (several share one, e.g. Redis).
+	notifications, err := connec.NewNotificationHandler(a.reg, a.onNotification,
+		connec.WithDeliveryStore(saml.NewMemoryReplayCache(0, cf.now)), connec.WithClock(cf.now), connec.WithLogger(cf.logger))
+	if err != nil {
+		return err
+	}
+	if err := notifications.Mount(a.mux); err != nil {
+		return err
+	}
 	a.mux.HandleFunc("GET /static/live.js", serveLiveJS)
 	return nil
 }
@@ -190,21 +217,44 @@ func (a *App) onLogin(_ http.ResponseWriter, r *http.Request, id *sso.Identity) 
 	return err
 }
 
-// loginFailed shows why a login did not complete.
+// loginFailed shows why a login did not complete. The user sees a message
+// written for them ([saml.ValidationError.PublicMessage] or a fixed one),
+// never the error itself, which is for the developer and goes to the log.
 func (a *App) loginFailed(w http.ResponseWriter, r *http.Request, err *sso.LoginError) {
-	a.logger.LogAttrs(r.Context(), slog.LevelWarn, "demo: login failed", slog.String("error", err.Error()))
+	level := slog.LevelInfo
+	if err.Status >= 500 {
+		level = slog.LevelError
+	}
+	a.logger.LogAttrs(r.Context(), level, "demo: login failed", slog.String("marketplace", err.Marketplace),
+		slog.Int("status", err.Status), slog.String("error", err.Error()))
 	retry := ""
 	if svc, ok := a.set.Service(err.Marketplace); ok {
 		retry = svc.InitURL()
 	}
-	msg := err.Err.Error()
+	a.errorPage(w, err.Status, errorPage{Title: "Login refused", Message: loginMessage(err), Retry: retry})
+}
+
+// loginMessage is what the user is told about a failed login.
+func loginMessage(err *sso.LoginError) string {
+	var (
+		invalid *saml.ValidationError
+		mapping *sso.MappingError
+		refused *sso.RefusedError
+	)
 	switch {
+	case errors.As(err, &invalid):
+		return invalid.PublicMessage()
+	case errors.As(err, &mapping):
+		return "The marketplace sent incomplete account details, so the app cannot log you in. Contact the app's support if it keeps happening."
+	case errors.As(err, &refused):
+		return "This app does not let you in through this organization."
 	case err.Status == http.StatusRequestEntityTooLarge:
-		msg = "The login form is too large."
+		return "The login form is too large."
 	case err.Status >= 500:
-		msg = "The app could not complete the login; try again."
+		return "The app could not complete the login; try again."
+	default:
+		return "The login request was incomplete. Start again from the app's login button."
 	}
-	a.errorPage(w, err.Status, errorPage{Title: "Login refused", Message: msg, Retry: retry})
 }
 
 // idpUnavailable: the IdP could not confirm the session, so the SDK logged

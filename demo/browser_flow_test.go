@@ -1,6 +1,7 @@
 package demo_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/maestrano-go/maestrano/sandbox"
 )
 
 // screenshot saves a full-page PNG of the current page as name.png in the
@@ -28,9 +31,13 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	// Quality 100 makes Chromium encode PNG (anything less is JPEG).
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("screenshot %s is not a PNG", name)
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Fatal(err)
@@ -124,6 +131,46 @@ func TestBrowserSessionRotation(t *testing.T) {
 	}
 }
 
+// TestBrowserBilling: an admin creates a bill with the form and cancels it
+// with its button.
+func TestBrowserBilling(t *testing.T) {
+	p := start(t)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1100, 900)); err != nil {
+		t.Fatal(err)
+	}
+	clickLogin(t, ctx, p, "John Doe — Acme Corp")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`//nav//a[text()="Billing"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`#no-bills`),
+		chromedp.SendKeys(`#bill-description`, "Extra storage"),
+		chromedp.SendKeys(`#bill-amount`, "12.50"),
+		chromedp.Click(`#create-bill`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`#billing-notice`),
+	); err != nil {
+		t.Fatalf("create a bill in the browser: %v", err)
+	}
+	notice := text(t, ctx, "#billing-notice")
+	id, _, ok := strings.Cut(strings.TrimPrefix(notice, "Bill "), " submitted")
+	if !ok || !strings.HasPrefix(id, "bill-") {
+		t.Fatalf("notice %q", notice)
+	}
+	row := `//tr[@data-id="` + id + `"]`
+	if got := text(t, ctx, row+`/td[@class="status"]`); got != "submitted" {
+		t.Fatalf("status %q, want submitted", got)
+	}
+	screenshot(t, ctx, "billing")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(row+`//button[contains(@class, "cancel")]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`//p[@id="billing-notice" and contains(., "cancelled")]`),
+	); err != nil {
+		t.Fatalf("cancel the bill in the browser: %v", err)
+	}
+	if got := text(t, ctx, row+`/td[@class="status"]`); got != "cancelled" {
+		t.Fatalf("status %q after cancel, want cancelled", got)
+	}
+}
+
 // clickAndWaitForNewPage clicks sel (a form button) and waits until the
 // browser shows the next document, even when it looks like the old one (a
 // POST that redirects back to the same page).
@@ -143,4 +190,116 @@ func clickAndWaitForNewPage(t *testing.T, ctx context.Context, sel chromedp.CSS)
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("no new page after clicking %s", sel)
+}
+
+// TestBrowserConnecNotification: John adds an organization with the data
+// page's form; then, in another tab, the sandbox admin creates one as the
+// other app of the group (Books); the Connec! notification reaches the demo
+// app and its data page shows it without a reload (static/live.js polls).
+func TestBrowserConnecNotification(t *testing.T) {
+	p := startSeeded(t, "testdata/demo/another-app/seed.yaml")
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1100, 900)); err != nil {
+		t.Fatal(err)
+	}
+	clickLogin(t, ctx, p, "John Doe — Acme Corp")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(`//nav//a[text()="Data"]`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`#no-notifications`),
+		chromedp.SendKeys(`#org-name`, "Acme Widgets"),
+		chromedp.SendKeys(`#email`, "sales@widgets.example"),
+		chromedp.Click(`#create-entity`, chromedp.NodeVisible),
+		chromedp.WaitVisible(`#data-notice`),
+	); err != nil {
+		t.Fatalf("add an organization in the browser: %v", err)
+	}
+	if got := text(t, ctx, "#data-notice"); !strings.HasPrefix(got, "Added Acme Widgets to Connec!") {
+		t.Fatalf("notice %q", got)
+	}
+	if got := text(t, ctx, `//tr[@class="entity"]/td[@class="name"]`); got != "Acme Widgets" {
+		t.Fatalf("listed %q", got)
+	}
+
+	// The sandbox admin, in a second tab, writes as Books (app-2).
+	admin, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	create := `form[method="post"][action="/admin/connec"]`
+	if err := chromedp.Do(admin,
+		chromedp.Navigate(p.sbURL+"/admin/connec?group=cld-1&collection=organizations"),
+		chromedp.WaitVisible(chromedp.CSS(create+` textarea[name="json"]`)),
+		chromedp.SetValue(chromedp.CSS(create+` select[name="origin"]`), "app-2"),
+		chromedp.SetValue(chromedp.CSS(create+` textarea[name="json"]`), `{"name": "Books Customer Ltd", "is_customer": true}`),
+		chromedp.Click(chromedp.CSS(create+` button[type="submit"]`), chromedp.NodeVisible),
+		chromedp.WaitVisible(`//pre[contains(., "Books Customer Ltd")]`),
+	); err != nil {
+		t.Fatalf("sandbox admin: create as another app: %v", err)
+	}
+	// The sandbox gathers a group's changes for a short window before it
+	// sends the notification; its clock is the test's.
+	p.clock.Advance(sandbox.DefaultCoalesceWindow + time.Second)
+
+	arrived := `//li[@class="notification"]/span[@class="name" and text()="Books Customer Ltd"]`
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(arrived)); err != nil {
+		t.Fatalf("the notification did not show on the data page: %v", err)
+	}
+	// It came by the script, not by a reload: the notice of the form is
+	// still there.
+	if got := text(t, ctx, "#data-notice"); !strings.HasPrefix(got, "Added Acme Widgets") {
+		t.Fatalf("the page was reloaded (notice %q)", got)
+	}
+	screenshot(t, ctx, "data")
+	// The demo app's own write was not sent back to it.
+	if got := text(t, ctx, "#notifications"); strings.Contains(got, "Acme Widgets") {
+		t.Errorf("the app was notified of its own write: %q", got)
+	}
+}
+
+// TestBrowserMemberRemoved: the sandbox admin removes John from Acme Corp
+// on /admin/webhooks; the account webhook reaches the demo app, which
+// refuses John's next request.
+func TestBrowserMemberRemoved(t *testing.T) {
+	p := start(t)
+	ctx := newBrowser(t)
+	clickLogin(t, ctx, p, "John Doe — Acme Corp")
+	remove := `form[action="/admin/groups/cld-1/users/usr-1/remove"] button`
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(p.sbURL+"/admin/webhooks"),
+		chromedp.WaitVisible(chromedp.CSS(remove)),
+		chromedp.Click(chromedp.CSS(remove), chromedp.NodeVisible),
+		chromedp.WaitNotPresent(chromedp.CSS(remove)),
+	); err != nil {
+		t.Fatalf("sandbox admin: remove member: %v", err)
+	}
+	// Wait until the sandbox has delivered the webhook to the app.
+	delivered := `//tr[contains(., "account.group_user.removed")]/td[contains(@class, "state-delivered")]`
+	for {
+		if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitReady(chromedp.CSS(`body`))); err != nil {
+			t.Fatalf("waiting for the delivery: %v", err)
+		}
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[float64](
+			`document.evaluate('count(`+delivered+`)', document, null, XPathResult.NUMBER_TYPE, null).numberValue`))
+		if err != nil {
+			t.Fatalf("waiting for the delivery: %v", err)
+		}
+		if n > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(p.appURL+"/"),
+		chromedp.WaitVisible(`#error-title`),
+	); err != nil {
+		t.Fatalf("next request: %v", err)
+	}
+	if got := text(t, ctx, "#error-title"); got != "Access removed" {
+		t.Fatalf("title %q, want Access removed", got)
+	}
+	if got := text(t, ctx, "#error-message"); !strings.Contains(got, "no longer a member of Acme Corp") {
+		t.Errorf("message %q", got)
+	}
+	// The session is gone: the app now offers to log in.
+	if err := chromedp.Do(ctx, chromedp.Navigate(p.appURL+"/"), chromedp.WaitVisible(`a.login`)); err != nil {
+		t.Fatalf("after the refusal: %v", err)
+	}
 }

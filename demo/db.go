@@ -310,8 +310,12 @@ func (d *db) addEvent(ctx context.Context, marketplace, groupUID string, e event
 	return nil
 }
 
-// maxListed bounds the lists of events and notifications a page shows.
+// maxListed bounds the lists of events, notifications and entities a page
+// shows.
 const maxListed = 50
+
+// keptNotifications is how many notifications of a group are kept.
+const keptNotifications = 500
 
 func (d *db) events(ctx context.Context, marketplace, groupUID string) ([]event, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT kind, subject, outcome, at FROM events WHERE marketplace = ? AND group_uid = ? ORDER BY id DESC LIMIT ?`,
@@ -346,6 +350,14 @@ func (d *db) applyNotification(ctx context.Context, marketplace, groupUID string
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (marketplace, group_uid, collection, entity_id, name, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			marketplace, groupUID, n.Collection, n.EntityID, n.Name, now); err != nil {
+			return err
+		}
+		// Keep the latest keptNotifications of the group: the list is a
+		// log for people, not an archive.
+		if _, err := tx.ExecContext(ctx, `
+DELETE FROM notifications WHERE marketplace = ? AND group_uid = ? AND id <= (
+	SELECT id FROM notifications WHERE marketplace = ? AND group_uid = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+			marketplace, groupUID, marketplace, groupUID, keptNotifications); err != nil {
 			return err
 		}
 		return upsertEntity(ctx, tx, marketplace, groupUID, n.Collection, n.EntityID, n.Name, document, now)
@@ -398,9 +410,12 @@ type localEntity struct {
 	UpdatedAt            time.Time
 }
 
-func (d *db) entities(ctx context.Context, marketplace, groupUID string) ([]localEntity, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT collection, entity_id, name, updated_at FROM entities WHERE marketplace = ? AND group_uid = ? ORDER BY updated_at DESC, name LIMIT ?`,
-		marketplace, groupUID, maxListed)
+// entities returns the app's copy of a collection of the group, most
+// recently updated first.
+func (d *db) entities(ctx context.Context, marketplace, groupUID, collection string) ([]localEntity, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT collection, entity_id, name, updated_at FROM entities
+WHERE marketplace = ? AND group_uid = ? AND collection = ? ORDER BY updated_at DESC, name LIMIT ?`,
+		marketplace, groupUID, collection, maxListed)
 	if err != nil {
 		return nil, fmt.Errorf("demo: list entities: %w", err)
 	}

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"bytes"
 	"encoding/base64"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +34,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 // wired through the developer-platform configuration.
 type platform struct {
 	sb      *sandbox.Sandbox
+	sbSrv   *httptest.Server
 	sbURL   string
 	appURL  string
 	initURL string
@@ -43,13 +45,39 @@ type platform struct {
 	checks atomic.Int64
 	// failChecks makes the session check answer 503, as a platform that is down.
 	failChecks atomic.Bool
+	// logs holds what the app logged (debug and up).
+	logs *syncBuffer
 }
 
-func start(t *testing.T) *platform { return startOn(t, "") }
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func start(t *testing.T) *platform { return startWith(t, "", "") }
 
 // startOn runs the sandbox on sandboxHost ("" for 127.0.0.1). Another
 // loopback address, such as 127.0.0.2, is another site for the browser.
-func startOn(t *testing.T, sandboxHost string) *platform {
+func startOn(t *testing.T, sandboxHost string) *platform { return startWith(t, sandboxHost, "") }
+
+// startSeeded starts the sandbox on the world of a seed file (the demo
+// app must be app-1 of the first environment).
+func startSeeded(t *testing.T, seedFile string) *platform { return startWith(t, "", seedFile) }
+
+func startWith(t *testing.T, sandboxHost, seedFile string) *platform {
 	t.Helper()
 	p := &platform{clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	sbSrv := httptest.NewUnstartedServer(nil)
@@ -65,12 +93,13 @@ func startOn(t *testing.T, sandboxHost string) *platform {
 	p.sbURL = "http://" + sbSrv.Listener.Addr().String()
 	p.appURL = "http://" + appSrv.Listener.Addr().String()
 
-	sb, err := sandbox.Open(t.Context(), sandbox.Config{DataDir: t.TempDir(), BaseURL: p.sbURL, Now: p.clock.Now})
+	sb, err := sandbox.Open(t.Context(), sandbox.Config{DataDir: t.TempDir(), BaseURL: p.sbURL, Now: p.clock.Now, SeedFile: seedFile})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
 	p.sb = sb
+	p.sbSrv = sbSrv
 	if err := sb.SetAppHost(t.Context(), sandbox.DemoAppUID, p.appURL); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +123,9 @@ func startOn(t *testing.T, sandboxHost string) *platform {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := demo.New(t.Context(), reg, demo.WithClock(p.clock.Now), demo.WithDataDir(t.TempDir()))
+	p.logs = &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	app, err := demo.New(t.Context(), reg, demo.WithClock(p.clock.Now), demo.WithDataDir(t.TempDir()), demo.WithLogger(logger))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,8 +203,8 @@ func TestTamperedResponseIsRefused(t *testing.T) {
 		wantMsg    string
 	}{
 		{"role raised", `<saml:AttributeValue>Admin</saml:AttributeValue>`, `<saml:AttributeValue>Super Admin</saml:AttributeValue>`,
-			http.StatusUnauthorized, "saml: response refused: signature invalid"},
-		{"other user", `>usr-1<`, `>usr-3<`, http.StatusUnauthorized, "saml: response refused: signature invalid"},
+			http.StatusUnauthorized, "The login could not be verified."},
+		{"other user", `>usr-1<`, `>usr-3<`, http.StatusUnauthorized, "The login could not be verified."},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -194,6 +225,10 @@ func TestTamperedResponseIsRefused(t *testing.T) {
 			if msg := flowtest.Text(page.Body, "error-message"); !strings.HasPrefix(msg, c.wantMsg) {
 				t.Fatalf("message %q, want prefix %q", msg, c.wantMsg)
 			}
+			// The detail is for the developer: in the log, not on the page.
+			if strings.Contains(page.Body, "signature") || !strings.Contains(p.logs.String(), "signature invalid") {
+				t.Errorf("the detail is on the page or missing from the log:\n%s", p.logs.String())
+			}
 			if home := b.Get(p.appURL + "/"); flowtest.Text(home.Body, "user-uid") != "" {
 				t.Fatal("a refused response logged the user in")
 			}
@@ -210,11 +245,12 @@ func TestBadConsumeRequests(t *testing.T) {
 		value   string
 		status  int
 		wantMsg string
+		wantLog string
 	}{
-		{"missing", "", http.StatusBadRequest, "the request carries no SAMLResponse"},
-		{"not base64", "%%%", http.StatusUnauthorized, "saml: response refused: malformed: SAMLResponse is not base64"},
-		{"not xml", base64.StdEncoding.EncodeToString([]byte("hello")), http.StatusUnauthorized, "saml: response refused: malformed"},
-		{"too large", strings.Repeat("A", 3<<20), http.StatusRequestEntityTooLarge, "The login form is too large."},
+		{"missing", "", http.StatusBadRequest, "The login request was incomplete.", "the request carries no SAMLResponse"},
+		{"not base64", "%%%", http.StatusUnauthorized, "The login could not be verified.", "SAMLResponse is not base64"},
+		{"not xml", base64.StdEncoding.EncodeToString([]byte("hello")), http.StatusUnauthorized, "The login could not be verified.", "malformed"},
+		{"too large", strings.Repeat("A", 3<<20), http.StatusRequestEntityTooLarge, "The login form is too large.", "request body too large"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -226,6 +262,9 @@ func TestBadConsumeRequests(t *testing.T) {
 			}
 			if msg := flowtest.Text(page.Body, "error-message"); !strings.HasPrefix(msg, c.wantMsg) {
 				t.Fatalf("message %q, want prefix %q", msg, c.wantMsg)
+			}
+			if strings.Contains(page.Body, c.wantLog) || !strings.Contains(p.logs.String(), c.wantLog) {
+				t.Errorf("%q is on the page or missing from the log", c.wantLog)
 			}
 		})
 	}
@@ -240,8 +279,11 @@ func TestResponseOfAnotherBrowserIsRefused(t *testing.T) {
 	// never started this login.
 	attacker := flowtest.NewBrowser(t)
 	page := attacker.PostForm(acs, url.Values{"SAMLResponse": {resp}})
-	if page.Status != http.StatusUnauthorized || !strings.Contains(flowtest.Text(page.Body, "error-message"), "unsolicited") {
-		t.Fatalf("status %d, message %q; want 401 unsolicited", page.Status, flowtest.Text(page.Body, "error-message"))
+	if page.Status != http.StatusUnauthorized || !strings.Contains(flowtest.Text(page.Body, "error-message"), "belongs to another session") {
+		t.Fatalf("status %d, message %q; want 401 and the public message", page.Status, flowtest.Text(page.Body, "error-message"))
+	}
+	if strings.Contains(page.Body, "unsolicited") || !strings.Contains(p.logs.String(), "unsolicited") {
+		t.Error("the detail is on the page or missing from the log")
 	}
 	// The victim still logs in with it, once.
 	if got := victim.PostForm(acs, url.Values{"SAMLResponse": {resp}}); got.Status != http.StatusSeeOther {

@@ -89,6 +89,20 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, name st
 	_, _ = w.Write(buf.Bytes())
 }
 
+// renderFragment writes the template named fragment of page name alone
+// (no layout), for a script that refreshes part of a page.
+func (a *App) renderFragment(w http.ResponseWriter, r *http.Request, name, fragment string, data any) {
+	var buf bytes.Buffer
+	if err := a.pages[name].ExecuteTemplate(&buf, fragment, data); err != nil {
+		a.logger.LogAttrs(r.Context(), slog.LevelError, "demo: render fragment", slog.String("fragment", fragment), slog.String("error", err.Error()))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
 func (a *App) errorPage(w http.ResponseWriter, status int, e errorPage) {
 	a.render(w, nil, status, "error", nil, e)
 }

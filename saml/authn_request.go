@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // AuthnRequest is an SP-initiated authentication request.
@@ -251,7 +253,7 @@ func VerifyRedirectSignature(rawQuery string, cert *x509.Certificate) error {
 	}
 	keyAlg, h, ok := signatureMethod(method)
 	if !ok {
-		return fmt.Errorf("saml: SigAlg %q is not accepted", truncate(method, 100))
+		return fmt.Errorf("saml: SigAlg %q is not accepted", clip.String(method, 100))
 	}
 	sv, err := url.QueryUnescape(strings.TrimPrefix(sig, "Signature="))
 	if err != nil {

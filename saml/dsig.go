@@ -11,12 +11,15 @@ import (
 	"math/big"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/beevik/etree"
 
 	_ "crypto/sha1" // hash implementations for crypto.Hash.New
 	_ "crypto/sha256"
 	_ "crypto/sha512"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // XML-DSig signature methods.
@@ -138,9 +141,9 @@ func (v *verifier) readSignature(sig *etree.Element, id string) (*signature, err
 	if s.siC14N, err = readC14N(kids[0]); err != nil {
 		return nil, err
 	}
-	alg := kids[1].SelectAttrValue("Algorithm", "")
+	alg := attr(kids[1], "Algorithm")
 	if !v.sigMethods[alg] {
-		return nil, bad("signature method %q is not accepted (accepted: %s)", truncate(alg, 100), strings.Join(v.sigMethodList(), ", "))
+		return nil, bad("signature method %q is not accepted (accepted: %s)", clip.String(alg, 100), strings.Join(v.sigMethodList(), ", "))
 	}
 	s.keyAlg, s.sigHash, _ = signatureMethod(alg)
 	if len(kids[1].ChildElements()) > 0 {
@@ -148,8 +151,8 @@ func (v *verifier) readSignature(sig *etree.Element, id string) (*signature, err
 	}
 
 	ref := kids[2]
-	if uri := ref.SelectAttrValue("URI", ""); uri != "#"+id {
-		return nil, bad("Reference URI %q does not point at the signed element #%s", truncate(uri, 100), id)
+	if uri := attr(ref, "URI"); uri != "#"+id {
+		return nil, bad("Reference URI %q does not point at the signed element #%s", clip.String(uri, 100), id)
 	}
 	rk := ref.ChildElements()
 	if len(rk) != 3 || !is(rk[0], NSDSig, "Transforms") || !is(rk[1], NSDSig, "DigestMethod") || !is(rk[2], NSDSig, "DigestValue") {
@@ -162,9 +165,9 @@ func (v *verifier) readSignature(sig *etree.Element, id string) (*signature, err
 		}
 	}
 	switch {
-	case len(ts) == 1 && ts[0].SelectAttrValue("Algorithm", "") == transformEnveloped && len(ts[0].ChildElements()) == 0:
+	case len(ts) == 1 && attr(ts[0], "Algorithm") == transformEnveloped && len(ts[0].ChildElements()) == 0:
 		s.refC14N = c14n{} // the default: Canonical XML 1.0 without comments
-	case len(ts) == 2 && ts[0].SelectAttrValue("Algorithm", "") == transformEnveloped && len(ts[0].ChildElements()) == 0:
+	case len(ts) == 2 && attr(ts[0], "Algorithm") == transformEnveloped && len(ts[0].ChildElements()) == 0:
 		if s.refC14N, err = readC14N(ts[1]); err != nil {
 			return nil, err
 		}
@@ -175,8 +178,8 @@ func (v *verifier) readSignature(sig *etree.Element, id string) (*signature, err
 	// comments (XML-DSig §4.4.3.3), whatever the canonicalization says.
 	s.refC14N.comments = false
 	var ok bool
-	if s.digestHash, ok = digestMethod(rk[1].SelectAttrValue("Algorithm", "")); !ok {
-		return nil, bad("digest method %q is not accepted", truncate(rk[1].SelectAttrValue("Algorithm", ""), 100))
+	if s.digestHash, ok = digestMethod(attr(rk[1], "Algorithm")); !ok {
+		return nil, bad("digest method %q is not accepted", clip.String(attr(rk[1], "Algorithm"), 100))
 	}
 	if s.digest, err = decodeBase64Spaced(textOf(rk[2])); err != nil || len(s.digest) != s.digestHash.Size() {
 		return nil, bad("DigestValue is not the base64 of a %v digest", s.digestHash)
@@ -196,16 +199,16 @@ func (v *verifier) readSignature(sig *etree.Element, id string) (*signature, err
 // accepted canonicalizations; exclusive c14n may carry an
 // InclusiveNamespaces PrefixList.
 func readC14N(el *etree.Element) (c14n, error) {
-	alg := el.SelectAttrValue("Algorithm", "")
+	alg := attr(el, "Algorithm")
 	m, ok := c14nFor(alg)
 	if !ok {
-		return c14n{}, refuse(ReasonSignature, "signature shape: canonicalization %q is not accepted (accepted: exclusive and inclusive Canonical XML 1.0, with or without comments)", truncate(alg, 100))
+		return c14n{}, refuse(ReasonSignature, "signature shape: canonicalization %q is not accepted (accepted: exclusive and inclusive Canonical XML 1.0, with or without comments)", clip.String(alg, 100))
 	}
 	kids := el.ChildElements()
 	switch {
 	case len(kids) == 0:
 	case len(kids) == 1 && m.exclusive && is(kids[0], nsExcC14N, "InclusiveNamespaces") && len(kids[0].ChildElements()) == 0:
-		for _, p := range strings.Fields(kids[0].SelectAttrValue("PrefixList", "")) {
+		for _, p := range strings.Fields(attr(kids[0], "PrefixList")) {
 			if p == "#default" {
 				p = ""
 			}
@@ -277,7 +280,7 @@ func (v *verifier) candidates(kiCert []byte, now time.Time) ([]*x509.Certificate
 	if len(valid) == 0 {
 		c := cands[0]
 		return nil, refuse(ReasonSignature, "the IdP certificate %q (SHA-256 %s) is valid from %s to %s, but now is %s; configure the IdP's current certificate, or check the clock",
-			truncate(c.Subject.CommonName, 80), FingerprintSHA256(c), c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+			clip.String(c.Subject.CommonName, 80), FingerprintSHA256(c), c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	return valid, nil
 }
@@ -298,9 +301,14 @@ func (v *verifier) trustSummary() string {
 // canonical el without sig. On success, el is exactly the subtree whose
 // canonical bytes were digested; callers read from el and nothing outside.
 func (v *verifier) verify(el, sig *etree.Element, now time.Time) error {
-	id := el.SelectAttrValue("ID", "")
+	id := attr(el, "ID")
 	if id == "" {
 		return refuse(ReasonSignature, "the signed %s has no ID", el.Tag)
+	}
+	// An xs:ID has no whitespace; verifiers that normalize or split it
+	// would resolve "#id" to something else than this element.
+	if strings.IndexFunc(id, unicode.IsSpace) >= 0 {
+		return refuse(ReasonSignature, "the signed %s's ID %q contains whitespace; it is not an XML ID", el.Tag, clip.String(id, 100))
 	}
 	s, err := v.readSignature(sig, id)
 	if err != nil {
@@ -331,7 +339,7 @@ func (v *verifier) verify(el, sig *etree.Element, now time.Time) error {
 	d := s.digestHash.New()
 	d.Write(*buf)
 	if subtle.ConstantTimeCompare(d.Sum(nil), s.digest) != 1 {
-		return refuse(ReasonSignature, "the signed %s %s was changed after signing (digest mismatch)", el.Tag, truncate(id, 100))
+		return refuse(ReasonSignature, "the signed %s %s was changed after signing (digest mismatch)", el.Tag, clip.String(id, 100))
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // fuzzIdP is a fixed key from testdata: fuzz seeds are built in the
@@ -118,7 +120,7 @@ func FuzzParseResponse(f *testing.F) {
 			}
 			// Only the genuine signed content may ever come out.
 			if !genuine[fingerprint(a)] {
-				t.Fatalf("accepted content that no seed signed: %+v\ninput %q", a, truncate(strings.TrimSpace(string(in)), 2000))
+				t.Fatalf("accepted content that no seed signed: %+v\ninput %q", a, clip.String(strings.TrimSpace(string(in)), 2000))
 			}
 		}
 	})

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // DecodeResponse turns the SAMLResponse form value into XML: base64 with any
@@ -59,7 +61,7 @@ func (sp *ServiceProvider) ParseResponseXML(ctx context.Context, data []byte, re
 			return nil, &ValidationError{Reason: ReasonInResponseTo, Detail: "request tracker: " + err.Error(), Err: err}
 		}
 		if !ok {
-			return nil, refuse(ReasonInResponseTo, "InResponseTo %q is not an outstanding request (answered already, expired after %s, or never sent by this service provider)", truncate(a.InResponseTo, 100), DefaultRequestLifetime)
+			return nil, refuse(ReasonInResponseTo, "InResponseTo %q is not an outstanding request (answered already, expired after %s, or never sent by this service provider)", clip.String(a.InResponseTo, 100), DefaultRequestLifetime)
 		}
 	}
 	fresh, err := sp.replay.Consume(ctx, a.ID, a.NotOnOrAfter.Add(sp.skew))
@@ -67,7 +69,7 @@ func (sp *ServiceProvider) ParseResponseXML(ctx context.Context, data []byte, re
 		return nil, &ValidationError{Reason: ReasonReplay, Detail: "replay cache: " + err.Error(), Err: err}
 	}
 	if !fresh {
-		return nil, refuse(ReasonReplay, "assertion %s was already used; every login needs a fresh response", truncate(a.ID, 100))
+		return nil, refuse(ReasonReplay, "assertion %s was already used; every login needs a fresh response", clip.String(a.ID, 100))
 	}
 	return a, nil
 }
@@ -153,7 +155,7 @@ func (v *verifier) parse(data []byte, now time.Time, sol solicitation) (*Asserti
 	}
 	root := p.doc.Root()
 	if !is(root, NSProtocol, "Response") {
-		return nil, refuse(ReasonStructure, "root element is %s in namespace %q, want samlp:Response in %s", root.Tag, truncate(root.NamespaceURI(), 100), NSProtocol)
+		return nil, refuse(ReasonStructure, "root element is %s in namespace %q, want samlp:Response in %s", root.Tag, clip.String(root.NamespaceURI(), 100), NSProtocol)
 	}
 
 	// Structure of the whole document, before any signature work.
@@ -176,15 +178,15 @@ func (v *verifier) parse(data []byte, now time.Time, sol solicitation) (*Asserti
 	if err := checkStatus(root); err != nil {
 		return nil, err
 	}
-	if dest := root.SelectAttrValue("Destination", ""); v.acsURL != "" && dest != "" && dest != v.acsURL {
-		return nil, refuse(ReasonDestination, "Destination %q is not this ACS URL %q; the IdP posts to another URL than the one configured", truncate(dest, 200), v.acsURL)
+	if dest := attr(root, "Destination"); v.acsURL != "" && dest != "" && dest != v.acsURL {
+		return nil, refuse(ReasonDestination, "Destination %q is not this ACS URL %q; the IdP posts to another URL than the one configured", clip.String(dest, 200), v.acsURL)
 	}
 	a, err := v.readAssertion(assertion, now, sol)
 	if err != nil {
 		return nil, err
 	}
-	if irt := root.SelectAttrValue("InResponseTo", ""); irt != "" && irt != a.InResponseTo {
-		return nil, refuse(ReasonInResponseTo, "Response InResponseTo %q differs from the assertion's %q", truncate(irt, 100), truncate(a.InResponseTo, 100))
+	if irt := attr(root, "InResponseTo"); irt != "" && irt != a.InResponseTo {
+		return nil, refuse(ReasonInResponseTo, "Response InResponseTo %q differs from the assertion's %q", clip.String(irt, 100), clip.String(a.InResponseTo, 100))
 	}
 	return a, nil
 }
@@ -234,19 +236,19 @@ func checkStatus(root *etree.Element) error {
 	if err != nil {
 		return &ValidationError{Reason: ReasonStatus, Detail: "Status has no single StatusCode", Err: err}
 	}
-	if v := code.SelectAttrValue("Value", ""); v != StatusSuccess {
+	if v := attr(code, "Value"); v != StatusSuccess {
 		msg := ""
 		if m, _ := optionalChild(status, NSProtocol, "StatusMessage"); m != nil {
-			msg = ": " + truncate(strings.TrimSpace(textOf(m)), 200)
+			msg = ": " + clip.String(strings.TrimSpace(textOf(m)), 200)
 		}
-		return refuse(ReasonStatus, "the IdP answered %q%s, not Success; see the IdP's logs", truncate(v, 200), msg)
+		return refuse(ReasonStatus, "the IdP answered %q%s, not Success; see the IdP's logs", clip.String(v, 200), msg)
 	}
 	return nil
 }
 
 // readAssertion reads and checks the verified assertion.
 func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitation) (*Assertion, error) {
-	a := &Assertion{ID: el.SelectAttrValue("ID", ""), Attributes: Attributes{}}
+	a := &Assertion{ID: attr(el, "ID"), Attributes: Attributes{}}
 	var err error
 	if a.IssueInstant, err = parseTime(el, "IssueInstant", true); err != nil {
 		return nil, err
@@ -257,7 +259,7 @@ func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitat
 	}
 	a.Issuer = strings.TrimSpace(textOf(iss))
 	if v.idpIssuer != "" && stripQuery(a.Issuer) != v.idpIssuer {
-		return nil, refuse(ReasonIssuer, "Issuer %q is not the configured IdP %q; check the IdP URL in the configuration", truncate(a.Issuer, 200), v.idpIssuer)
+		return nil, refuse(ReasonIssuer, "Issuer %q is not the configured IdP %q; check the IdP URL in the configuration", clip.String(a.Issuer, 200), v.idpIssuer)
 	}
 	if a.IssueInstant.After(now.Add(v.skew)) {
 		return nil, v.notYet("assertion IssueInstant", a.IssueInstant, now)
@@ -274,7 +276,7 @@ func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitat
 		return nil, &ValidationError{Reason: ReasonSubject, Detail: "Subject has no single NameID (encrypted NameIDs are not supported)", Err: err}
 	}
 	a.NameID = strings.TrimSpace(textOf(nameID))
-	a.NameIDFormat = nameID.SelectAttrValue("Format", "")
+	a.NameIDFormat = attr(nameID, "Format")
 	if a.NameID == "" {
 		return nil, refuse(ReasonSubject, "NameID is empty")
 	}
@@ -314,7 +316,7 @@ func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitat
 	// Authn statement (session expiry) and attributes.
 	for _, as := range childrenOf(el, NSAssertion, "AuthnStatement") {
 		if a.SessionIndex == "" {
-			a.SessionIndex = as.SelectAttrValue("SessionIndex", "")
+			a.SessionIndex = attr(as, "SessionIndex")
 		}
 		sno, err := parseTime(as, "SessionNotOnOrAfter", false)
 		if err != nil {
@@ -326,7 +328,7 @@ func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitat
 	}
 	for _, st := range childrenOf(el, NSAssertion, "AttributeStatement") {
 		for _, at := range childrenOf(st, NSAssertion, "Attribute") {
-			name := at.SelectAttrValue("Name", "")
+			name := attr(at, "Name")
 			if name == "" {
 				return nil, refuse(ReasonStructure, "an Attribute has no Name")
 			}
@@ -352,7 +354,7 @@ func (v *verifier) readAssertion(el *etree.Element, now time.Time, sol solicitat
 func (v *verifier) checkConfirmation(subj *etree.Element, now time.Time, sol solicitation) (time.Time, string, error) {
 	var firstErr error
 	for _, sc := range childrenOf(subj, NSAssertion, "SubjectConfirmation") {
-		if sc.SelectAttrValue("Method", "") != MethodBearer {
+		if attr(sc, "Method") != MethodBearer {
 			continue
 		}
 		exp, irt, err := v.checkConfirmationData(sc, now, sol)
@@ -374,8 +376,8 @@ func (v *verifier) checkConfirmationData(sc *etree.Element, now time.Time, sol s
 	if err != nil {
 		return time.Time{}, "", &ValidationError{Reason: ReasonSubject, Detail: "bearer SubjectConfirmation has no single SubjectConfirmationData", Err: err}
 	}
-	if r := d.SelectAttrValue("Recipient", ""); v.acsURL != "" && r != v.acsURL {
-		return time.Time{}, "", refuse(ReasonRecipient, "Recipient %q is not this ACS URL %q; the IdP must be configured with the same ACS URL", truncate(r, 300), v.acsURL)
+	if r := attr(d, "Recipient"); v.acsURL != "" && r != v.acsURL {
+		return time.Time{}, "", refuse(ReasonRecipient, "Recipient %q is not this ACS URL %q; the IdP must be configured with the same ACS URL", clip.String(r, 300), v.acsURL)
 	}
 	nb, err := parseTime(d, "NotBefore", false)
 	if err != nil {
@@ -394,7 +396,7 @@ func (v *verifier) checkConfirmationData(sc *etree.Element, now time.Time, sol s
 	if expired(now, exp, v.skew) {
 		return time.Time{}, "", v.expired("assertion (SubjectConfirmationData NotOnOrAfter)", exp, now)
 	}
-	irt := d.SelectAttrValue("InResponseTo", "")
+	irt := attr(d, "InResponseTo")
 	switch {
 	case sol.any:
 	case len(sol.ids) > 0:
@@ -408,7 +410,7 @@ func (v *verifier) checkConfirmationData(sc *etree.Element, now time.Time, sol s
 			if irt == "" {
 				return time.Time{}, "", refuse(ReasonInResponseTo, "assertion answers no request, but one is outstanding (an IdP-initiated login while an app-initiated one is pending)")
 			}
-			return time.Time{}, "", refuse(ReasonInResponseTo, "InResponseTo %q is not an outstanding request of this session (another browser's login, or a stale one)", truncate(irt, 100))
+			return time.Time{}, "", refuse(ReasonInResponseTo, "InResponseTo %q is not an outstanding request of this session (another browser's login, or a stale one)", clip.String(irt, 100))
 		}
 	case irt == "":
 		if !sol.unsolicited {
@@ -417,7 +419,7 @@ func (v *verifier) checkConfirmationData(sc *etree.Element, now time.Time, sol s
 	case !sol.tracked:
 		// Unsolicited mode: an IdP-initiated response answers no request.
 		// One that answers a request answers another session's.
-		return time.Time{}, "", refuse(ReasonInResponseTo, "InResponseTo %q names a request this session did not send", truncate(irt, 100))
+		return time.Time{}, "", refuse(ReasonInResponseTo, "InResponseTo %q names a request this session did not send", clip.String(irt, 100))
 	}
 	return exp, irt, nil
 }
@@ -435,7 +437,7 @@ func (v *verifier) checkAudience(cond *etree.Element) error {
 		var seen []string
 		for _, aud := range childrenOf(ar, NSAssertion, "Audience") {
 			got := strings.TrimSpace(textOf(aud))
-			seen = append(seen, truncate(got, 200))
+			seen = append(seen, clip.String(got, 200))
 			for _, want := range v.audiences {
 				if audienceMatches(got, want) {
 					ok = true
@@ -463,24 +465,17 @@ func (v *verifier) notYet(what string, at, now time.Time) error {
 		what, at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), v.skew)
 }
 
-func parseTime(el *etree.Element, attr string, required bool) (time.Time, error) {
-	v := el.SelectAttrValue(attr, "")
+func parseTime(el *etree.Element, name string, required bool) (time.Time, error) {
+	v := attr(el, name)
 	if v == "" {
 		if required {
-			return time.Time{}, refuse(ReasonStructure, "%s has no %s", el.Tag, attr)
+			return time.Time{}, refuse(ReasonStructure, "%s has no %s", el.Tag, name)
 		}
 		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, refuse(ReasonMalformed, "%s %s %q is not an xs:dateTime", el.Tag, attr, truncate(v, 60))
+		return time.Time{}, refuse(ReasonMalformed, "%s %s %q is not an xs:dateTime", el.Tag, name, clip.String(v, 60))
 	}
 	return t, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -83,3 +83,38 @@ func TestParseResponse_ByteOrderMark(t *testing.T) {
 		t.Fatalf("a response with a UTF-8 BOM: %v", err)
 	}
 }
+
+// The strict parser's own rules beyond encoding/xml: whitespace between
+// attributes, the XML declaration only at the very start, attribute-value
+// normalization (literal tab, LF, CR and CRLF are one space each; character
+// references stay), and attribute lookups that ignore prefixed look-alikes.
+func TestParseStrict_XMLRules(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{
+		`<a x="1"y="2"/>`, `<a x='1'y="2"/>`, `<a xmlns:b="0"xmlns:c="1" b:b="" c:A=""/>`,
+		`<!-- c --><?xml version="1.0"?><a/>`, `<?xml version="1.0"?><?xml version="1.0"?><a/>`, ` <?xml version="1.0"?><a/>`,
+	} {
+		if _, err := parseStrict([]byte(s), DefaultMaxDepth); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+	for _, s := range []string{`<a x="1" y="2"/>`, "<a x=\"1\"\n\ty='2' />", `<?xml version="1.0"?><a x="1"/>`, "\xEF\xBB\xBF<?xml version=\"1.0\"?><a/>", `<a x=">"/>`} {
+		if _, err := parseStrict([]byte(s), DefaultMaxDepth); err != nil {
+			t.Errorf("%q refused: %v", s, err)
+		}
+	}
+	p, err := parseStrict([]byte("<a xmlns:p=\"urn:p\" p:v=\"shadow\" v=\"x\ty\nz\r\nw\rv&#9;&#10;&#13;&amp;\" q='a\t\"b'/>"), DefaultMaxDepth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := p.doc.Root()
+	if got, want := attr(root, "v"), "x y z w v\t\n\r&"; got != want {
+		t.Errorf("v = %q, want %q", got, want)
+	}
+	if got, want := attr(root, "q"), `a "b`; got != want {
+		t.Errorf("q = %q, want %q", got, want)
+	}
+	if got := root.SelectAttrValue("v", ""); got != "shadow" {
+		t.Errorf("etree's SelectAttrValue no longer matches prefixed attributes (%q): attr() may be simplified", got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
+	"fmt"
 	"math/big"
 	"sync"
 	"testing"
@@ -69,26 +70,25 @@ func ecSigner(tb testing.TB) *signer {
 // referenceCanonicalize is goxmldsig's canonical form of el in its document.
 func referenceCanonicalize(tb testing.TB, el *etree.Element, alg string) []byte {
 	tb.Helper()
-	var out []byte
-	var err error
-	switch alg {
-	case C14N10Exclusive, C14N10ExclusiveWithComments:
-		c := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
-		if alg == C14N10ExclusiveWithComments {
-			c = dsig.MakeC14N10ExclusiveWithCommentsCanonicalizerWithPrefixList("")
-		}
-		out, err = c.Canonicalize(detachedCopy(el))
-	case C14N10Inclusive:
-		out, err = dsig.MakeC14N10RecCanonicalizer().Canonicalize(el)
-	case C14N10InclusiveWithComments:
-		out, err = dsig.MakeC14N10WithCommentsCanonicalizer().Canonicalize(el)
-	default:
-		tb.Fatalf("no reference canonicalizer for %s", alg)
-	}
+	out, err := referenceC14N(el, alg)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return out
+}
+
+func referenceC14N(el *etree.Element, alg string) ([]byte, error) {
+	switch alg {
+	case C14N10Exclusive:
+		return dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("").Canonicalize(detachedCopy(el))
+	case C14N10ExclusiveWithComments:
+		return dsig.MakeC14N10ExclusiveWithCommentsCanonicalizerWithPrefixList("").Canonicalize(detachedCopy(el))
+	case C14N10Inclusive:
+		return dsig.MakeC14N10RecCanonicalizer().Canonicalize(el)
+	case C14N10InclusiveWithComments:
+		return dsig.MakeC14N10WithCommentsCanonicalizer().Canonicalize(el)
+	}
+	return nil, fmt.Errorf("no reference canonicalizer for %s", alg)
 }
 
 // detachedCopy is a copy of el that declares the namespaces in scope.
@@ -127,7 +127,11 @@ func signInPlace(tb testing.TB, s *signer, el *etree.Element, alg, method string
 	si.CreateElement("ds:CanonicalizationMethod").CreateAttr("Algorithm", alg)
 	si.CreateElement("ds:SignatureMethod").CreateAttr("Algorithm", method)
 	ref := si.CreateElement("ds:Reference")
-	ref.CreateAttr("URI", "#"+el.SelectAttrValue("ID", ""))
+	id := attr(el, "ID")
+	if id == "" {
+		id = attr(el, "Id")
+	}
+	ref.CreateAttr("URI", "#"+id)
 	trs := ref.CreateElement("ds:Transforms")
 	trs.CreateElement("ds:Transform").CreateAttr("Algorithm", transformEnveloped)
 	trs.CreateElement("ds:Transform").CreateAttr("Algorithm", alg)

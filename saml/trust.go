@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // Fingerprint is a pinned IdP certificate: the SHA-1 (as the Maestrano
@@ -31,7 +33,7 @@ func ParseFingerprint(s string) (Fingerprint, error) {
 	}, strings.TrimSpace(s))
 	b, err := hex.DecodeString(clean)
 	if err != nil {
-		return nil, fmt.Errorf("saml: fingerprint %q is not hex", truncate(s, 100))
+		return nil, fmt.Errorf("saml: fingerprint %q is not hex", clip.String(s, 100))
 	}
 	switch len(b) {
 	case sha1.Size, sha256.Size:
@@ -104,7 +106,7 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 				break
 			}
 			if blk.Type != "CERTIFICATE" {
-				return nil, fmt.Errorf("saml: PEM block %q is not a CERTIFICATE", truncate(blk.Type, 40))
+				return nil, fmt.Errorf("saml: PEM block %q is not a CERTIFICATE", clip.String(blk.Type, 40))
 			}
 			c, err := x509.ParseCertificate(blk.Bytes)
 			if err != nil {

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
 )
 
 // maxElements bounds the number of elements in one document.
@@ -43,20 +45,23 @@ type binding struct{ prefix, uri string }
 // parseStrict reads raw XML in one pass of encoding/xml's tokenizer and
 // builds the etree document from the same tokens, refusing on the way: any
 // DOCTYPE or other directive, a processing instruction other than the XML
-// declaration, a second root element or text outside the root, a declared
+// declaration at the very start, a second root element or text outside the root, a declared
 // encoding other than UTF-8, an attribute repeated on an element (by raw
 // name or by namespace and local name), a name that encoding/xml would not
 // read back the same (an empty or colon-bearing local part, an "xmlns"
 // element prefix, a prefix that is not declared), a reserved namespace
 // declared wrongly, nesting deeper than maxDepth, more than maxElements
 // elements, more than maxAttrsInScope attributes in scope of an element, and
-// an ID (ID, Id or id) that appears twice.
+// an ID (ID, Id or id) that appears twice. Attribute values are normalized
+// as XML 1.0 says (see normalizeAttrs), which encoding/xml does not do.
 //
 // These rules are a superset of what github.com/mattermost/xml-roundtrip-
 // validator checks token by token (its test suite and a fuzz target in this
 // package hold parseStrict to that): what parseStrict accepts survives an
 // encoding/xml round trip unchanged. parseStrict never re-serializes.
 func parseStrict(data []byte, maxDepth int) (*parsed, error) {
+	// A UTF-8 byte order mark is allowed by XML; encoding/xml reads it as text.
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.CharsetReader = func(charset string, r io.Reader) (io.Reader, error) {
@@ -90,6 +95,7 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 		return "", prefix == "" // no default namespace declared: none
 	}
 	for {
+		start := dec.InputOffset()
 		tok, err := dec.RawToken()
 		if err == io.EOF {
 			break
@@ -120,6 +126,9 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 				return nil, refuse(ReasonTooLarge, "more than %d attributes in scope of one element", maxAttrsInScope)
 			}
 			if err := checkName(t.Name, false); err != nil {
+				return nil, err
+			}
+			if err := normalizeAttrs(data[start:dec.InputOffset()], t.Attr); err != nil {
 				return nil, err
 			}
 			// encoding/xml does not enforce "an attribute appears once
@@ -174,7 +183,7 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 				uris = append(uris, u)
 				if a.Name.Space == "" && (a.Name.Local == "ID" || a.Name.Local == "Id" || a.Name.Local == "id") {
 					if ids[a.Value] {
-						return nil, refuse(ReasonStructure, "ID %q appears more than once", truncate(a.Value, 100))
+						return nil, refuse(ReasonStructure, "ID %q appears more than once", clip.String(a.Value, 100))
 					}
 					ids[a.Value] = true
 				}
@@ -207,7 +216,7 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 		case xml.EndElement:
 			// RawToken does not match end tags with start tags.
 			if len(open) == 0 || open[len(open)-1].Tag != t.Name.Local || open[len(open)-1].Space != t.Name.Space {
-				return nil, refuse(ReasonMalformed, "end tag %s does not close the open element", truncate(rawName(t.Name), 80))
+				return nil, refuse(ReasonMalformed, "end tag %s does not close the open element", clip.String(rawName(t.Name), 80))
 			}
 			{
 				open = open[:len(open)-1]
@@ -218,8 +227,8 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 		case xml.Directive:
 			return nil, refuse(ReasonMalformed, "DOCTYPE and other directives are not allowed")
 		case xml.ProcInst:
-			if t.Target != "xml" || elements > 0 {
-				return nil, refuse(ReasonMalformed, "processing instruction %q is not allowed", truncate(t.Target, 40))
+			if t.Target != "xml" || start != 0 {
+				return nil, refuse(ReasonMalformed, "processing instruction %q is not allowed", clip.String(t.Target, 40))
 			}
 		case xml.CharData:
 			if len(open) == 0 {
@@ -244,14 +253,92 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 	return p, nil
 }
 
+// normalizeAttrs applies XML attribute-value normalization (XML 1.0 §3.3.3)
+// to attrs, the attributes of the start tag raw: a literal tab, line feed or
+// carriage return (CR LF counting as one) in a value stands for a space;
+// the same characters written as character references stay. encoding/xml
+// keeps literal tabs and line feeds as they are, so without this a value
+// would read, and canonicalize, differently than in libxml2, xmlsec1 and
+// every conforming signer.
+//
+// It also refuses what encoding/xml lets through: attributes not separated
+// by whitespace (<a x="1"y="2">), which libxml2 and every other conforming
+// parser reject.
+func normalizeAttrs(raw []byte, attrs []xml.Attr) error {
+	if len(attrs) == 0 {
+		return nil
+	}
+	n := 0
+	for i := 0; i < len(raw); i++ {
+		q := raw[i]
+		if q != '"' && q != '\'' {
+			continue
+		}
+		end := bytes.IndexByte(raw[i+1:], q)
+		if end < 0 || n >= len(attrs) {
+			return refuse(ReasonMalformed, "start tag attributes do not parse")
+		}
+		if val := raw[i+1 : i+1+end]; bytes.ContainsAny(val, "\t\n\r") {
+			v, err := normalizedValue(val, q)
+			if err != nil {
+				return err
+			}
+			attrs[n].Value = v
+		}
+		n++
+		i += end + 1
+		if next := i + 1; next < len(raw) {
+			switch raw[next] {
+			case ' ', '\t', '\n', '\r', '/', '>':
+			default:
+				return refuse(ReasonMalformed, "attributes are not separated by whitespace")
+			}
+		}
+	}
+	if n != len(attrs) {
+		return refuse(ReasonMalformed, "start tag attributes do not parse")
+	}
+	return nil
+}
+
+// normalizedValue decodes the raw attribute value val (quoted with q) after
+// replacing its literal whitespace with spaces.
+func normalizedValue(val []byte, q byte) (string, error) {
+	b := make([]byte, 0, len(val)+8)
+	b = append(b, "<a v="...)
+	b = append(b, q)
+	for i := 0; i < len(val); i++ {
+		switch c := val[i]; c {
+		case '\r':
+			if i+1 < len(val) && val[i+1] == '\n' {
+				i++
+			}
+			b = append(b, ' ')
+		case '\t', '\n':
+			b = append(b, ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	b = append(b, q, '/', '>')
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	dec.Strict = true
+	tok, err := dec.RawToken()
+	se, ok := tok.(xml.StartElement)
+	if err != nil || !ok || len(se.Attr) != 1 {
+		return "", refuse(ReasonMalformed, "an attribute value does not parse")
+	}
+	return se.Attr[0].Value, nil
+}
+
 // checkName refuses names that encoding/xml would not read back the same
 // after writing them, and names that Namespaces in XML forbids.
 func checkName(n xml.Name, attr bool) error {
 	if n.Local == "" || strings.IndexByte(n.Local, ':') >= 0 || strings.IndexByte(n.Space, ':') >= 0 || !ncNameStart(n.Local) || (n.Space != "" && !ncNameStart(n.Space)) {
-		return refuse(ReasonMalformed, "name %q is not a namespace-qualified XML name", truncate(rawName(n), 80))
+		return refuse(ReasonMalformed, "name %q is not a namespace-qualified XML name", clip.String(rawName(n), 80))
 	}
 	if !attr && (n.Space == "xmlns" || (n.Space == "" && n.Local == "xmlns")) {
-		return refuse(ReasonMalformed, "element name %q uses the reserved prefix xmlns", truncate(rawName(n), 80))
+		return refuse(ReasonMalformed, "element name %q uses the reserved prefix xmlns", clip.String(rawName(n), 80))
 	}
 	return nil
 }
@@ -270,7 +357,7 @@ func ncNameStart(s string) bool {
 func checkDeclaration(prefix, uri string) error {
 	switch {
 	case uri == "":
-		return refuse(ReasonMalformed, "prefix %q is declared with an empty namespace", truncate(prefix, 40))
+		return refuse(ReasonMalformed, "prefix %q is declared with an empty namespace", clip.String(prefix, 40))
 	case prefix == "xmlns":
 		return refuse(ReasonMalformed, "the prefix xmlns cannot be declared")
 	case prefix == "xml" && uri != nsXML, prefix != "xml" && uri == nsXML:
@@ -345,4 +432,16 @@ func textOf(el *etree.Element) string {
 		}
 	}
 	return sb.String()
+}
+
+// attr returns the value of el's attribute name without a namespace prefix,
+// or "". (etree's SelectAttrValue("ID") also matches x:ID, whatever x is
+// bound to: a foreign attribute placed first would shadow the SAML one.)
+func attr(el *etree.Element, name string) string {
+	for _, a := range el.Attr {
+		if a.Space == "" && a.Key == name {
+			return a.Value
+		}
+	}
+	return ""
 }

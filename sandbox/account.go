@@ -56,7 +56,9 @@ type AccountResponse struct {
 // AccountError is the "error" member of a failed [AccountResponse].
 type AccountError struct {
 	// Message ("message") is "<param> <first message>", e.g.
-	// "price_cents can't be blank".
+	// "price_cents can't be blank"; for an error about the whole request
+	// (param "request", "resource", "authentication" or "system") the
+	// message alone, e.g. "Invalid API token".
 	Message string `json:"message"`
 	// Param ("param") is the field the message is about.
 	Param string `json:"param"`
@@ -117,6 +119,17 @@ func (s *Sandbox) accountHandler(h accountHandlerFunc) http.Handler {
 	})
 }
 
+// wholeRequestField reports whether field is a pseudo-field of an error
+// about the request as a whole: its message reads alone, without the field
+// name before it.
+func wholeRequestField(field string) bool {
+	switch field {
+	case "request", "resource", "authentication", "system":
+		return true
+	}
+	return false
+}
+
 // writeAccount writes res in the envelope.
 func writeAccount(w http.ResponseWriter, res accountResult) {
 	env := AccountResponse{Success: len(res.errs) == 0, Errors: res.errs, Data: res.data}
@@ -126,7 +139,11 @@ func writeAccount(w http.ResponseWriter, res accountResult) {
 	if !env.Success {
 		env.Data = struct{}{}
 		field := env.Errors.Fields()[0]
-		env.Error = &AccountError{Message: field + " " + env.Errors[field][0], Param: field}
+		msg := env.Errors[field][0]
+		if !wholeRequestField(field) {
+			msg = field + " " + msg
+		}
+		env.Error = &AccountError{Message: msg, Param: field}
 	} else if env.Data == nil {
 		env.Data = struct{}{}
 	}

@@ -57,7 +57,7 @@ func (s *Sandbox) appInfo(ctx context.Context, a store.App) (AppInfo, error) {
 	return appInfoFrom(ctx, s.store, s.envs, s.baseURL, a)
 }
 
-func appInfoFrom(ctx context.Context, st *store.Store, envs []store.Environment, base string, a store.App) (AppInfo, error) {
+func appInfoFrom(ctx context.Context, st Storage, envs []store.Environment, base string, a store.App) (AppInfo, error) {
 	mp, err := st.AppMarketplace(ctx, a.UID)
 	if err != nil {
 		return AppInfo{}, fmt.Errorf("sandbox: app %s: %w", a.UID, err)

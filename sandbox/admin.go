@@ -117,6 +117,6 @@ func (s *Sandbox) handleAPIRotate(w http.ResponseWriter, r *http.Request) error 
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, RotateSessionResponse{UID: uid, Rotated: true})
+	writeJSON(w, http.StatusOK, RotateSessionResponse{UID: realUserUID(uid), Rotated: true})
 	return nil
 }

@@ -105,12 +105,13 @@ func (s *Sandbox) handleAdminApps(w http.ResponseWriter, r *http.Request) error 
 }
 
 type adminAppData struct {
-	App           store.App
-	Marketplace   store.Marketplace
-	Environments  []string
-	Subscriptions string
-	InitPath      string
-	Errors        store.FieldErrors
+	App                 store.App
+	SignatureAlgorithms []string
+	Marketplace         store.Marketplace
+	Environments        []string
+	Subscriptions       string
+	InitPath            string
+	Errors              store.FieldErrors
 }
 
 func (s *Sandbox) environmentNames() []string {
@@ -138,7 +139,7 @@ func (s *Sandbox) handleAdminApp(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := adminAppData{App: app, Marketplace: mp, Environments: s.environmentNames(), Subscriptions: strings.Join(subs, " ")}
+	d := adminAppData{App: app, Marketplace: mp, Environments: s.environmentNames(), Subscriptions: strings.Join(subs, " "), SignatureAlgorithms: store.SignatureAlgorithms}
 	if app.ConnecInitializationPath != nil {
 		d.InitPath = *app.ConnecInitializationPath
 	}
@@ -186,6 +187,10 @@ func (s *Sandbox) handleAdminAppSave(w http.ResponseWriter, r *http.Request) err
 	if !strings.HasSuffix(app.APIBase, "/") {
 		errs.Add("api_base", "must end with / (clients concatenate it)")
 	}
+	app.SignatureAlgorithm = formValue(r, "signature_algorithm")
+	if !contains(store.SignatureAlgorithms, app.SignatureAlgorithm) {
+		errs.Add("signature_algorithm", "must be empty (the sandbox default), rsa-sha256 or rsa-sha1")
+	}
 	app.ConnecExternalIDs = r.PostFormValue("external_ids") != ""
 	initPath := formValue(r, "initialization_path")
 	app.ConnecInitializationPath = nil
@@ -229,7 +234,8 @@ func (s *Sandbox) handleAdminAppSave(w http.ResponseWriter, r *http.Request) err
 	}
 	if len(errs) > 0 {
 		s.renderPage(w, http.StatusUnprocessableEntity, "admin_app.html", adminAppData{App: app, Marketplace: mp,
-			Environments: s.environmentNames(), Subscriptions: strings.Join(subs, " "), InitPath: initPath, Errors: errs})
+			Environments: s.environmentNames(), Subscriptions: strings.Join(subs, " "), InitPath: initPath, Errors: errs,
+			SignatureAlgorithms: store.SignatureAlgorithms})
 		return nil
 	}
 	if err := s.store.UpdateApp(r.Context(), app); err != nil {

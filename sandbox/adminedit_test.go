@@ -122,6 +122,7 @@ func TestAdminEditApp(t *testing.T) {
 		{"connec_timeout", "forever", "between 1 and 3600"},
 		{"subscriptions", "people <script>", "is not a collection name"},
 		{"name", "", "must be 1 to 200"},
+		{"signature_algorithm", "rsa-md5", "must be empty (the sandbox default), rsa-sha256 or rsa-sha1"},
 	} {
 		f := appForm(t)
 		f.Set(tc.field, tc.value)
@@ -132,6 +133,15 @@ func TestAdminEditApp(t *testing.T) {
 	}
 	if strings.Contains(e.page(t, "/admin/apps/app-1"), "Bad Name") {
 		t.Error("an invalid form was saved")
+	}
+	// The per-app signature algorithm: saved, shown selected.
+	f = appForm(t)
+	f.Set("signature_algorithm", "rsa-sha1")
+	if status, _, body := e.post(t, "/admin/apps/app-1", f); status != 303 {
+		t.Fatalf("signature algorithm: %d %s", status, body)
+	}
+	if !strings.Contains(e.page(t, "/admin/apps/app-1"), `<option value="rsa-sha1" selected>rsa-sha1</option>`) {
+		t.Error("signature algorithm not saved")
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/maestrano-go/maestrano/sandbox/store"
 )
@@ -393,6 +394,10 @@ func (s *Sandbox) handleConnecDelete(w http.ResponseWriter, r *http.Request, c c
 	return nil
 }
 
+// connecMaxSkip bounds $skip (and $top before its own cap), so that
+// skip+top never overflows: no group holds that many entities.
+const connecMaxSkip = 1 << 31
+
 // connecListParams are the parsed query parameters of a list.
 type connecListParams struct {
 	query store.ConnecQuery
@@ -404,6 +409,20 @@ func parseConnecListParams(r *http.Request) (connecListParams, error) {
 	if err != nil {
 		return connecListParams{}, connecBadRequest("malformed query string: " + clipN(err.Error(), maxEchoedURL))
 	}
+	// Each list parameter once, and every value UTF-8: a repeated one
+	// has no meaning a client can rely on.
+	for _, name := range []string{"$top", "$skip", "$filter", "$orderby", "_after"} {
+		if len(q[name]) > 1 {
+			return connecListParams{}, connecBadRequest(name + " is given " + strconv.Itoa(len(q[name])) + " times: give it once")
+		}
+	}
+	for name, vs := range q {
+		for _, v := range vs {
+			if !utf8.ValidString(name) || !utf8.ValidString(v) {
+				return connecListParams{}, connecBadRequest("query parameter " + strconv.QuoteToASCII(clip(name)) + " is not valid UTF-8")
+			}
+		}
+	}
 	p := connecListParams{raw: q, query: store.ConnecQuery{Top: ConnecDefaultTop}}
 	intParam := func(name string, dst *int) error {
 		v := q.Get(name)
@@ -411,10 +430,13 @@ func parseConnecListParams(r *http.Request) (connecListParams, error) {
 			return nil
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && v[0] != '-' {
+			n, err = connecMaxSkip, nil // a huge number: capped below
+		}
+		if err != nil || n < 0 || v[0] == '+' {
 			return connecBadRequest(name + " must be a non-negative integer, not " + strconv.Quote(clip(v)))
 		}
-		*dst = n
+		*dst = min(n, connecMaxSkip)
 		return nil
 	}
 	if err := intParam("$top", &p.query.Top); err != nil {
@@ -567,6 +589,9 @@ func (s *Sandbox) connecWrite(ctx context.Context, c connecCaller, coll, id stri
 		return 0, nil, "", connecBadRequest("the id array names " + in.connecID + ", not " + clip(id))
 	}
 	e, created, err := s.store.WriteConnecEntity(ctx, wr)
+	if err == nil {
+		s.wakeWebhooks() // the change is committed: fan it out now
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return 0, nil, "", &connecError{status: http.StatusNotFound, title: "Resource not found", verb: verb,

@@ -170,6 +170,9 @@ func (s *Sandbox) handleAdminConnecWrite(w http.ResponseWriter, r *http.Request)
 		wr.Create, wr.Upsert = false, true
 	}
 	e, _, err := s.store.WriteConnecEntity(ctx, wr)
+	if err == nil {
+		s.wakeWebhooks() // the change is committed: fan it out now
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return fail("There is no " + coll + " with id " + clip(edit.ID) + " in this group.")

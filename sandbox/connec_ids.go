@@ -7,7 +7,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/maestrano-go/maestrano/sandbox/store"
 )
@@ -210,11 +209,6 @@ func asIDArray(a []any) ([]store.ExternalID, bool) {
 	return out, true
 }
 
-// isRefKey reports whether a document key holds a reference to an entity.
-func isRefKey(k string) bool {
-	return k == "id" || strings.HasSuffix(k, "_id") && k != "group_id" && k != "channel_id"
-}
-
 // restShape returns the entities in their REST shape for the caller: as
 // stored, or with ids unfolded to id arrays when the caller asked for
 // external ids.
@@ -237,7 +231,7 @@ func (s *Sandbox) restShape(ctx context.Context, c connecCaller, es []store.Conn
 		}
 		docs[i] = x
 		candidates = append(candidates, e.ID)
-		collectRefs(x, &candidates)
+		store.CollectConnecRefs(x, &candidates)
 	}
 	slices.Sort(candidates)
 	candidates = slices.Compact(candidates)
@@ -246,52 +240,9 @@ func (s *Sandbox) restShape(ctx context.Context, c connecCaller, es []store.Conn
 		return nil, err
 	}
 	for i, d := range docs {
-		out[i] = unfoldRefs(d, c.group.OrgUID, known)
+		out[i] = store.UnfoldConnecIDs(d, c.group.OrgUID, known)
 	}
 	return out, nil
-}
-
-func collectRefs(x any, out *[]string) {
-	switch t := x.(type) {
-	case map[string]any:
-		for k, v := range t {
-			if s, ok := v.(string); ok && isRefKey(k) {
-				*out = append(*out, s)
-			} else {
-				collectRefs(v, out)
-			}
-		}
-	case []any:
-		for _, v := range t {
-			collectRefs(v, out)
-		}
-	}
-}
-
-func unfoldRefs(x any, realm string, known map[string][]store.ExternalID) any {
-	switch t := x.(type) {
-	case map[string]any:
-		for k, v := range t {
-			if s, ok := v.(string); ok && isRefKey(k) {
-				if xs, ok := known[s]; ok {
-					t[k] = idArray(s, realm, xs)
-				}
-				continue
-			}
-			t[k] = unfoldRefs(v, realm, known)
-		}
-	case []any:
-		for i, v := range t {
-			t[i] = unfoldRefs(v, realm, known)
-		}
-	}
-	return x
-}
-
-// idArray is the id array of an entity: its Connec! id first, in the realm
-// of the group's organization, then its external ids.
-func idArray(id, realm string, xs []store.ExternalID) []store.ExternalID {
-	return append([]store.ExternalID{{Realm: realm, Provider: store.ConnecProvider, ID: id}}, xs...)
 }
 
 func sortedCollections() []string {

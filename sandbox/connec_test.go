@@ -41,7 +41,7 @@ func withConnecApps(t testing.TB, e *env) *connecEnv {
 		`INSERT INTO apps SELECT 'app-2', 'Second App', 'key-2', host, sso_idm, sso_init_path, sso_consume_path,
 			sync_start_path, sync_toggle_path, sync_status_path, group_path, group_user_path,
 			connec_notification_path, connec_external_ids, connec_initialization_path, connec_base_path,
-			connec_timeout, api_base FROM apps WHERE uid = 'app-1'`,
+			connec_timeout, api_base, sso_signature_algorithm FROM apps WHERE uid = 'app-1'`,
 		`INSERT INTO group_apps (group_uid, app_uid) VALUES ('cld-2', 'app-2')`,
 	} {
 		if _, err := db.ExecContext(t.Context(), q); err != nil {

@@ -10,8 +10,18 @@
 //     which answers with an auto-submitting form posting a signed assertion to
 //     the app's registered consume URL (sso.idm joined with
 //     sso.consume_path); an AuthnRequest naming any other
-//     AssertionConsumerServiceURL is refused with 400;
-//   - the SSO session check, GET /api/v1/auth/saml/{uid}?session={token};
+//     AssertionConsumerServiceURL is refused with 400, one whose Issuer is
+//     no registered app gets the "unknown app" page (400). Without user_uid
+//     it shows a user picker; a user picked there who belongs to several of
+//     the app's groups gets a group picker (select_group=1), while a
+//     scripted user_uid without group_id logs in through the user's first
+//     group. The assertion carries the group's reseller (group_reseller_id,
+//     reseller_id, reseller_name, reseller_country) when it has one, and is
+//     signed with the app's signature algorithm (store.App.SignatureAlgorithm,
+//     else [Config.SignatureAlgorithm]);
+//   - the SSO session check, GET /api/v1/auth/saml/{uid}?session={token},
+//     where {uid} may be the user uid, the virtual uid (usr-x.cld-y) or the
+//     virtual email (as for session rotation and the logout page);
 //   - the logout and access-denied pages, /app_logout and
 //     /app_access_unauthorized;
 //   - an admin page at / (and /admin) to look at the seeded data and rotate
@@ -23,7 +33,12 @@
 //     environment credentials, GET /api/sandbox/v1/webhooks[/{id}],
 //     POST /api/sandbox/v1/webhooks/{id}/redeliver,
 //     DELETE /api/sandbox/v1/groups/{uid} and
-//     DELETE /api/sandbox/v1/groups/{group_uid}/users/{uid}.
+//     DELETE /api/sandbox/v1/groups/{group_uid}/users/{uid};
+//   - the rest of the admin JSON API (admin_api.go), with the same
+//     credentials: browse marketplaces, apps, groups, users, memberships and
+//     bills; PATCH apps, create and PATCH groups and users, PUT a member's
+//     role, and write Connec! entities as another app
+//     (POST|PUT /api/sandbox/v1/connec/{group_uid}/{collection}[/{id}]).
 //
 // Under /api/ every answer is JSON, errors included ({"error": "..."}): an
 // unknown path is 404, a wrong method 405 with an Allow header. The one
@@ -33,8 +48,9 @@
 // parse is refused with 400 "malformed query string", never read as missing
 // parameters.
 //
-// State lives in SQLite (package [github.com/maestrano-go/maestrano/sandbox/store])
-// under [Config.DataDir], next to the IdP key pair. A data directory serves
+// State lives behind the [Storage] interface: by default SQLite (package
+// [github.com/maestrano-go/maestrano/sandbox/store]) under [Config.DataDir],
+// next to the IdP key pair, or [Config.Storage]. A data directory serves
 // one sandbox at a time: [Open] locks it (DataDir/lock) until [Sandbox.Close],
 // and a second Open of it fails. The first [Open] seeds a marketplace
 // "maestrano", the demo app [DemoAppUID], two groups and three users.
@@ -46,7 +62,8 @@
 //
 //   - Connec! notifications: POST {host}{notification_path} with
 //     {"<collection>": [entity, ...]} (REST shape, each entity with its
-//     group_id) to every app subscribed to the collection that has access
+//     group_id; ids as id arrays for an app with webhooks.connec.external_ids)
+//     to every app subscribed to the collection that has access
 //     to the group, except the app that made the change; changes of one
 //     group are coalesced per app for [WebhookConfig.CoalesceWindow] (each
 //     entity once, in its latest version);
@@ -67,7 +84,10 @@
 // [DeliveryIDHeader] (X-Mno-Delivery-Id), the same on every attempt and
 // redelivery, so a receiver can drop a repeat, and the attempt number in
 // [DeliveryAttemptHeader]. Deliveries are not ordered with respect to each
-// other.
+// other. A Connec! write wakes the loop, which sleeps until the earliest
+// due delivery (at most the poll interval). Delivered deliveries and
+// fanned-out changes older than [WebhookConfig.Retention] (7 days) are
+// pruned hourly ([Sandbox.PruneWebhooks]); pending and dead ones are kept.
 //
 // # Security
 //

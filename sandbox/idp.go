@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/maestrano-go/maestrano/sandbox/store"
@@ -20,10 +21,29 @@ type pickerChoice struct {
 	UserName, GroupName, Role string
 }
 
+// pickerUser is one user of the user picker: a link that logs in through
+// the user's only group or opens the group picker, and one direct link per
+// group.
+type pickerUser struct {
+	URL, Name string
+	Groups    []pickerChoice
+}
+
 type pickerData struct {
 	AppName string
-	Choices []pickerChoice
+	Users   []pickerUser
 }
+
+type groupPickerData struct {
+	AppName, UserName string
+	Choices           []pickerChoice
+}
+
+// selectGroupParam marks a login started from the HTML user picker: with
+// it, a user_uid without group_id for a user in several of the app's groups
+// gets the group picker; without it (scripts, tests) the first group in uid
+// order is used, so that user_uid alone stays deterministic.
+const selectGroupParam = "select_group"
 
 type postData struct {
 	ACS          string
@@ -33,17 +53,21 @@ type postData struct {
 // handleSSO serves GET /api/v1/auth/saml?SAMLRequest=...: the IdP.
 //
 // The AuthnRequest's AssertionConsumerServiceURL must be the app's registered
-// consume URL (see [checkACS]). Without user_uid it renders a user picker (the
-// sandbox's stand-in for a login form). With user_uid it answers with a page
-// that auto-posts a signed SAML Response to that consume URL. The group
-// is group_id when given (it must be one of the user's groups that have the
-// app), otherwise the user's first such group in uid order (cld-2 before cld-10).
+// consume URL (see [checkACS]); an unknown Issuer gets the "unknown app"
+// page. Without user_uid it renders a user picker (the sandbox's stand-in
+// for a login form). With user_uid it answers with a page that auto-posts a
+// signed SAML Response to that consume URL. The group is group_id when
+// given (it must be one of the user's groups that have the app); without
+// it, a login from the user picker (select_group=1) of a user in several
+// such groups gets the group picker, and any other the user's first such
+// group in uid order (cld-2 before cld-10).
 func (s *Sandbox) handleSSO(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q, err := parseQuery(r)
 	if err != nil {
 		return err
 	}
+	var ok bool
 	if !q.Has("SAMLRequest") {
 		return badRequest("missing SAMLRequest parameter")
 	}
@@ -57,7 +81,9 @@ func (s *Sandbox) handleSSO(w http.ResponseWriter, r *http.Request) error {
 	}
 	app, err := s.store.App(ctx, req.Issuer)
 	if errors.Is(err, store.ErrNotFound) {
-		return badRequest(wrongAppID)
+		return errPage(http.StatusBadRequest, "Unknown app",
+			wrongAppID+" No app with the id "+strconv.Quote(clip(req.Issuer))+
+				" (the Issuer of the SAML request, the app's api.id) is registered on this platform.")
 	}
 	if err != nil {
 		return err
@@ -86,7 +112,11 @@ func (s *Sandbox) handleSSO(w http.ResponseWriter, r *http.Request) error {
 		return errPage(http.StatusForbidden, "Access Denied", "User "+user.UID+" does not belong to any organization that has "+app.Name+".")
 	}
 	mem := mems[0] // first by group uid (AppMemberships orders by uid)
-	if gid := q.Get("group_id"); gid != "" {
+	gid := q.Get("group_id")
+	if gid == "" && len(mems) > 1 && q.Get(selectGroupParam) != "" {
+		return s.renderGroupPicker(w, r, app, user, mems)
+	}
+	if gid != "" {
 		found := false
 		for _, m := range mems {
 			if m.GroupUID == gid {
@@ -102,7 +132,18 @@ func (s *Sandbox) handleSSO(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	xmlResp, err := s.buildResponse(assertionInput{req: req, audience: audience, user: user, group: group, role: mem.Role})
+	in := assertionInput{req: req, audience: audience, user: user, group: group, role: mem.Role}
+	if in.sigMethod, ok = signatureMethod(app.SignatureAlgorithm, s.sigMethod); !ok {
+		return fmt.Errorf("app %s: unknown signature algorithm %q", app.UID, app.SignatureAlgorithm)
+	}
+	if group.ResellerUID != "" {
+		rs, err := s.store.Reseller(ctx, group.ResellerUID)
+		if err != nil {
+			return fmt.Errorf("reseller of group %s: %w", group.UID, err)
+		}
+		in.reseller = &rs
+	}
+	xmlResp, err := s.buildResponse(in)
 	if err != nil {
 		return err
 	}
@@ -150,9 +191,10 @@ func consumeURL(app store.App) string {
 	return strings.TrimRight(app.SSOIdM, "/") + "/" + strings.TrimLeft(app.SSOConsumePath, "/")
 }
 
-// renderPicker renders the user picker: one link per (user, group) where the
-// group has the app. Each link is the current URL with user_uid and group_id
-// set.
+// renderPicker renders the user picker: one entry per user in a group that
+// has the app, with a link for the user (straight in through their only
+// group, or to the group picker) and one per (user, group). The links are
+// the current URL with user_uid (and group_id, or select_group) set.
 func (s *Sandbox) renderPicker(w http.ResponseWriter, r *http.Request, app store.App) error {
 	ctx := r.Context()
 	mems, err := s.store.AppMemberships(ctx, app.UID, "")
@@ -175,18 +217,54 @@ func (s *Sandbox) renderPicker(w http.ResponseWriter, r *http.Request, app store
 	for _, g := range groups {
 		groupName[g.UID] = g.Name
 	}
-	base := r.URL.Path + "?" + withoutParams(r.URL.RawQuery, "user_uid", "group_id")
+	base := r.URL.Path + "?" + withoutParams(r.URL.RawQuery, "user_uid", "group_id", selectGroupParam)
 	data := pickerData{AppName: app.Name}
-	for _, m := range mems {
-		data.Choices = append(data.Choices, pickerChoice{
+	last := ""
+	for _, m := range mems { // ordered by user, then group
+		if m.UserUID != last {
+			last = m.UserUID
+			data.Users = append(data.Users, pickerUser{
+				URL:  base + "&user_uid=" + url.QueryEscape(m.UserUID) + "&" + selectGroupParam + "=1",
+				Name: userName[m.UserUID],
+			})
+		}
+		u := &data.Users[len(data.Users)-1]
+		u.Groups = append(u.Groups, pickerChoice{
 			URL:       base + "&user_uid=" + url.QueryEscape(m.UserUID) + "&group_id=" + url.QueryEscape(m.GroupUID),
 			UserName:  userName[m.UserUID],
 			GroupName: groupName[m.GroupUID],
 			Role:      m.Role,
 		})
 	}
+	for i := range data.Users {
+		if u := &data.Users[i]; len(u.Groups) == 1 {
+			u.URL = u.Groups[0].URL
+		}
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.renderPage(w, http.StatusOK, "picker.html", data)
+	return nil
+}
+
+// renderGroupPicker renders the group picker: one link per group of the
+// user that has the app, the current URL with group_id set.
+func (s *Sandbox) renderGroupPicker(w http.ResponseWriter, r *http.Request, app store.App, user store.User, mems []store.Membership) error {
+	base := r.URL.Path + "?" + withoutParams(r.URL.RawQuery, "group_id", selectGroupParam)
+	data := groupPickerData{AppName: app.Name, UserName: user.FirstName + " " + user.LastName}
+	for _, m := range mems {
+		g, err := s.store.Group(r.Context(), m.GroupUID)
+		if err != nil {
+			return err
+		}
+		data.Choices = append(data.Choices, pickerChoice{
+			URL:       base + "&group_id=" + url.QueryEscape(m.GroupUID),
+			UserName:  data.UserName,
+			GroupName: g.Name,
+			Role:      m.Role,
+		})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.renderPage(w, http.StatusOK, "group_picker.html", data)
 	return nil
 }
 

@@ -37,9 +37,11 @@ const DevPlatformAPIPath = "/api/config/v1"
 const DefaultSessionRecheck = 3 * time.Minute
 
 // Signature algorithm names accepted in [Config.SignatureAlgorithm].
+// An app may override it (store.App.SignatureAlgorithm, the sso
+// signature_algorithm of a seed file, the admin app page).
 const (
-	SignatureRSASHA256 = "rsa-sha256"
-	SignatureRSASHA1   = "rsa-sha1"
+	SignatureRSASHA256 = store.SignatureRSASHA256
+	SignatureRSASHA1   = store.SignatureRSASHA1
 )
 
 // File names inside [Config.DataDir].
@@ -78,6 +80,11 @@ type Config struct {
 	// SeedFile, or [store.DefaultWorld] when that is empty too. It is not
 	// used when the database was already seeded.
 	Seed *store.World
+	// Storage, when not nil, holds the sandbox's state instead of the
+	// SQLite database DataDir/sandbox.db (DataDir still holds the key pair
+	// and the lock). It is seeded like the database when empty. The caller
+	// owns it: [Sandbox.Close] does not close it.
+	Storage Storage
 	// SeedFile is the path of a JSON or YAML seed file (see
 	// [store.ParseWorld]), read when Seed is nil. A file that does not
 	// parse makes Open fail even when the database was already seeded.
@@ -97,7 +104,8 @@ type DevPlatform struct {
 // Sandbox is the local platform. Create it with [Open]; it is safe for
 // concurrent use.
 type Sandbox struct {
-	store          *store.Store
+	store          Storage
+	owned          *store.Store // the database Open opened (and Close closes), or nil
 	baseURL        string
 	now            func() time.Time
 	log            *slog.Logger
@@ -155,12 +163,8 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	case s.sessionRecheck < 0:
 		return nil, errors.New("sandbox: Config.SessionRecheck must not be negative")
 	}
-	switch cfg.SignatureAlgorithm {
-	case "", SignatureRSASHA256:
-		s.sigMethod = dsig.RSASHA256SignatureMethod
-	case SignatureRSASHA1:
-		s.sigMethod = dsig.RSASHA1SignatureMethod
-	default:
+	var ok bool
+	if s.sigMethod, ok = signatureMethod(cfg.SignatureAlgorithm, dsig.RSASHA256SignatureMethod); !ok {
 		return nil, fmt.Errorf("sandbox: unknown Config.SignatureAlgorithm %q (want %q or %q)",
 			cfg.SignatureAlgorithm, SignatureRSASHA256, SignatureRSASHA1)
 	}
@@ -173,11 +177,11 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	ok := false
+	ok = false
 	defer func() {
 		if !ok {
-			if s.store != nil {
-				_ = s.store.Close()
+			if s.owned != nil {
+				_ = s.owned.Close()
 			}
 			s.lock.unlock()
 		}
@@ -188,9 +192,13 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	}
 	s.certPEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.cert.Raw}))
 	s.certSHA1 = Fingerprint(s.cert.Raw)
-	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, dbFile))
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
+	st := cfg.Storage
+	if st == nil {
+		db, err := store.Open(ctx, filepath.Join(cfg.DataDir, dbFile))
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
+		}
+		st, s.owned = db, db
 	}
 	s.store = st
 	world := cfg.Seed
@@ -227,6 +235,20 @@ func Open(ctx context.Context, cfg Config) (*Sandbox, error) {
 	s.mux = s.routes()
 	s.startWebhookLoop()
 	return s, nil
+}
+
+// signatureMethod maps a signature algorithm name to its goxmldsig
+// identifier; "" gives def. ok is false for an unknown name.
+func signatureMethod(name, def string) (method string, ok bool) {
+	switch name {
+	case "":
+		return def, true
+	case SignatureRSASHA256:
+		return dsig.RSASHA256SignatureMethod, true
+	case SignatureRSASHA1:
+		return dsig.RSASHA1SignatureMethod, true
+	}
+	return "", false
 }
 
 // validateBaseURL checks that raw is an absolute http(s) URL without query or
@@ -270,7 +292,9 @@ func parseHTTPURL(raw string) (*url.URL, error) {
 func (s *Sandbox) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopWebhookLoop()
-		s.closeErr = s.store.Close()
+		if s.owned != nil {
+			s.closeErr = s.owned.Close()
+		}
 		s.lock.unlock()
 	})
 	return s.closeErr
@@ -429,8 +453,10 @@ func (s *Sandbox) AppHost(ctx context.Context, appUID string) (string, error) {
 
 // RotateSession gives the user a new random SSO session token, so that the
 // next session check for the old token answers valid:false (the platform's
-// way of logging a user out of every app).
+// way of logging a user out of every app). userUID may be a virtual uid
+// (usr-x.cld-y) or virtual email: the user is the part before the first ".".
 func (s *Sandbox) RotateSession(ctx context.Context, userUID string) error {
+	userUID = realUserUID(userUID)
 	err := s.store.SetSSOSession(ctx, userUID, store.NewSSOSession())
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("sandbox: unknown user %q: %w", userUID, store.ErrNotFound)
@@ -464,5 +490,6 @@ func (s *Sandbox) routes() *http.ServeMux {
 	s.accountRoutes(mux)
 	s.connecRoutes(mux)
 	s.webhookRoutes(mux)
+	s.adminAPIRoutes(mux)
 	return mux
 }

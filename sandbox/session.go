@@ -37,8 +37,7 @@ const maxSessionParam = 512
 // the token equals the user's current SSO session; unknown users are simply
 // invalid.
 func (s *Sandbox) handleSessionCheck(w http.ResponseWriter, r *http.Request) error {
-	uid, _, _ := strings.Cut(r.PathValue("uid"), ".")
-	uid = strings.TrimSpace(uid)
+	uid := realUserUID(r.PathValue("uid"))
 	q, err := parseQuery(r)
 	if err != nil {
 		return err
@@ -64,6 +63,14 @@ func (s *Sandbox) handleSessionCheck(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
+// realUserUID reduces a user uid in any of the platform's forms (usr-x,
+// the virtual uid usr-x.cld-y, the virtual email usr-x.cld-y@domain) to the
+// user uid: the part before the first ".", trimmed.
+func realUserUID(uid string) string {
+	u, _, _ := strings.Cut(uid, ".")
+	return strings.TrimSpace(u)
+}
+
 type logoutData struct{ UserUID string }
 
 // handleLogout serves GET /app_logout?user_uid=: a confirmation page; the
@@ -77,6 +84,7 @@ func (s *Sandbox) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	if len(uid) > maxSessionParam {
 		return badRequest("user_uid too long")
 	}
+	uid = realUserUID(uid)
 	s.renderPage(w, http.StatusOK, "logout.html", logoutData{UserUID: uid})
 	return nil
 }

@@ -42,6 +42,14 @@ func TestSessionCheck(t *testing.T) {
 		{"spaces token", "usr-1", "   ", false},
 		{"unknown user", "usr-404", token, false},
 		{"blank uid", ".cld-1", token, false},
+		{"virtual email, production domain", "usr-1.cld-2@mail.maestrano.com", token, true},
+		{"virtual uid, trailing dot", "usr-1.", token, true},
+		{"virtual uid, wrong token", "usr-1.cld-1", other, false},
+		{"virtual uid of another user", "usr-2.cld-1", token, false},
+		{"virtual uid of unknown user", "usr-404.cld-1", token, false},
+		{"virtual email, blank token", "usr-1.cld-1@mno-api-sandbox-mail.maestrano.com", "", false},
+		{"uid with spaces", " usr-1 .cld-1", token, true},
+		{"uid is an email without group", "usr-1@mail.maestrano.com", token, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +115,35 @@ func TestSessionRotation(t *testing.T) {
 	}
 	if got := attributes(e.login(t, "usr-1", ""))["mno_session"]; got == token || !checkSession(t, e, "usr-1.cld-1", got).Valid {
 		t.Error("login after rotation does not carry the new valid token")
+	}
+}
+
+// TestSessionVirtualUIDRotationAndLogout: rotation and the logout page take
+// a user's virtual uid or virtual email as well as the uid.
+func TestSessionVirtualUIDRotationAndLogout(t *testing.T) {
+	t.Parallel()
+	e := setup(t, sandbox.Config{})
+	for _, uid := range []string{"usr-1.cld-2", "usr-1.cld-1@mno-api-sandbox-mail.maestrano.com"} {
+		token := attributes(e.login(t, "usr-1", ""))["mno_session"]
+		status, _, body := e.do(t, "POST", "/api/sandbox/v1/users/"+url.PathEscape(uid)+"/rotate_session", e.authHeader())
+		if status != 200 || strings.TrimSpace(body) != `{"uid":"usr-1","rotated":true}` {
+			t.Errorf("rotate %s: %d %s", uid, status, body)
+		}
+		if checkSession(t, e, uid, token).Valid || checkSession(t, e, "usr-1", token).Valid {
+			t.Errorf("%s: old token still valid", uid)
+		}
+	}
+	if err := e.sb.RotateSession(t.Context(), "usr-2.cld-1"); err != nil {
+		t.Errorf("RotateSession(virtual uid): %v", err)
+	}
+	for _, uid := range []string{".cld-1", "usr-404.cld-1"} {
+		if status, _, body := e.do(t, "POST", "/api/sandbox/v1/users/"+url.PathEscape(uid)+"/rotate_session", e.authHeader()); status != 404 || !strings.Contains(body, `"error":"unknown user`) {
+			t.Errorf("rotate %s: %d %s", uid, status, body)
+		}
+	}
+	body := e.page(t, "/app_logout?user_uid="+url.QueryEscape("usr-1.cld-1@mno-api-sandbox-mail.maestrano.com"))
+	if !strings.Contains(body, "User <code>usr-1</code> has been logged out") {
+		t.Errorf("logout page:\n%s", body)
 	}
 }
 

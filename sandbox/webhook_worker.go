@@ -35,7 +35,15 @@ const (
 	DefaultRetryMaxDelay  = 10 * time.Minute
 	DefaultWebhookTimeout = 10 * time.Second
 	DefaultWebhookPoll    = 250 * time.Millisecond
+	DefaultRetention      = 7 * 24 * time.Hour
 )
+
+// pruneInterval is how often the background loop prunes the outbox.
+const pruneInterval = time.Hour
+
+// minWakeDelay keeps the loop from spinning on a delivery due "now" that it
+// could not claim.
+const minWakeDelay = 5 * time.Millisecond
 
 // Bounds of the delivery worker.
 const (
@@ -73,6 +81,11 @@ type WebhookConfig struct {
 	// PollInterval is how often the background loop looks for due
 	// deliveries and new Connec! changes; 0 means [DefaultWebhookPoll].
 	PollInterval time.Duration
+	// Retention is how long delivered deliveries (with their attempts) and
+	// fanned-out Connec! changes are kept; the background loop prunes older
+	// ones every hour ([Sandbox.PruneWebhooks]). Pending and dead
+	// deliveries are never pruned. 0 means [DefaultRetention].
+	Retention time.Duration
 	// HTTPClient sends the webhooks; nil means a client with Timeout. In
 	// either case redirects are not followed (a 3xx is a failed attempt):
 	// the app's credentials stay on the app's host.
@@ -101,6 +114,7 @@ func newWebhooks(cfg WebhookConfig) (*webhooks, error) {
 		{&cfg.RetryMaxDelay, DefaultRetryMaxDelay, "RetryMaxDelay"},
 		{&cfg.Timeout, DefaultWebhookTimeout, "Timeout"},
 		{&cfg.PollInterval, DefaultWebhookPoll, "PollInterval"},
+		{&cfg.Retention, DefaultRetention, "Retention"},
 	}
 	for _, d := range defaults {
 		switch {
@@ -147,6 +161,7 @@ func (s *Sandbox) startWebhookLoop() {
 		defer close(s.wh.done)
 		t := time.NewTimer(0)
 		defer t.Stop()
+		var lastPrune time.Time
 		for {
 			select {
 			case <-ctx.Done():
@@ -157,9 +172,53 @@ func (s *Sandbox) startWebhookLoop() {
 			if _, err := s.DeliverPending(ctx); err != nil && ctx.Err() == nil {
 				s.log.ErrorContext(ctx, "sandbox: webhook delivery", slog.Any("error", err))
 			}
-			t.Reset(s.wh.cfg.PollInterval)
+			if now := s.now(); lastPrune.IsZero() || now.Sub(lastPrune) >= pruneInterval || now.Before(lastPrune) {
+				lastPrune = now
+				if _, err := s.PruneWebhooks(ctx); err != nil && ctx.Err() == nil {
+					s.log.ErrorContext(ctx, "sandbox: webhook prune", slog.Any("error", err))
+				}
+			}
+			if !t.Stop() {
+				select {
+				case <-t.C:
+				default:
+				}
+			}
+			t.Reset(s.nextWake(ctx))
 		}
 	}()
+}
+
+// nextWake is how long the background loop sleeps: until the earliest open
+// delivery is due (the end of a coalescing window, a retry), at most the
+// poll interval.
+func (s *Sandbox) nextWake(ctx context.Context) time.Duration {
+	wait := s.wh.cfg.PollInterval
+	at, ok, err := s.store.NextDeliveryDue(ctx)
+	if err != nil || !ok {
+		return wait
+	}
+	if d := at.Sub(s.now()); d < wait {
+		wait = max(d, minWakeDelay)
+	}
+	return wait
+}
+
+// PruneWebhooks deletes the deliveries delivered, and the Connec! changes
+// fanned out, more than [WebhookConfig.Retention] ago ([Config.Now]);
+// pending and dead deliveries, and the changes they carry, are kept. The
+// background loop calls it every hour; with [WebhookConfig.Manual] it is
+// the caller's to call.
+func (s *Sandbox) PruneWebhooks(ctx context.Context) (store.Pruned, error) {
+	p, err := s.store.PruneOutbox(ctx, s.now().Add(-s.wh.cfg.Retention))
+	if err != nil {
+		return store.Pruned{}, fmt.Errorf("sandbox: %w", err)
+	}
+	if p.Deliveries > 0 || p.Changes > 0 {
+		s.log.InfoContext(ctx, "sandbox: pruned webhook outbox",
+			slog.Int64("deliveries", p.Deliveries), slog.Int64("changes", p.Changes))
+	}
+	return p, nil
 }
 
 // stopWebhookLoop stops the background loop, cancelling the attempts in

@@ -343,7 +343,9 @@ func TestAccountWebhooksOnRemoval(t *testing.T) {
 
 func TestWebhookHTTPBounds(t *testing.T) {
 	t.Parallel()
-	w := setupWebhooks(t, sandbox.WebhookConfig{Timeout: 300 * time.Millisecond, MaxAttempts: 1})
+	// The timeout must cut the hanging receiver short, yet leave the others
+	// time to answer on a loaded machine (it bounds the whole exchange).
+	w := setupWebhooks(t, sandbox.WebhookConfig{Timeout: 2 * time.Second, MaxAttempts: 1})
 	elsewhere := newReceiver(t, nil)
 	rc := newReceiver(t, func(n int, wr http.ResponseWriter, r *http.Request) {
 		switch {

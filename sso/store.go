@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/maestrano-go/maestrano/internal/httpclient"
 )
 
 // SessionKey is the session key under which the PHP, Ruby and Java SDKs keep
@@ -302,9 +304,5 @@ func secureContext(r *http.Request) bool {
 	if err != nil {
 		host = r.Host
 	}
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
+	return httpclient.IsLoopbackHost(host)
 }

@@ -44,7 +44,7 @@ func (m *Main) subcommand(args []string, help string, cmds map[string]func([]str
 }
 
 func (m *Main) runConfigShow(ctx context.Context, args []string) error {
-	cf := newFlags("config show", "config show [--marketplace NAME] [--json] [--config FILE]", `  # what the local sandbox publishes (after: eval "$(mno sandbox …)" or the printed exports)
+	cf := newFlags("config show", "config show [--marketplace NAME] [--json] [--config FILE]", `  # what the local sandbox publishes (after: eval "$(mno sandbox env app-1)" or the exports it printed)
   mno config show
   # one marketplace, as JSON
   mno config show --marketplace maestrano --json

@@ -56,7 +56,7 @@ func TestConfigShowErrors(t *testing.T) {
 		{"no credentials", nil, []string{"config", "show"}, 1, "fix: set MNO_DEVPL_ENV_KEY and MNO_DEVPL_ENV_SECRET"},
 		{"wrong secret", wrong, []string{"config", "show"}, 1, "fix: check MNO_DEVPL_ENV_KEY and MNO_DEVPL_ENV_SECRET"},
 		{"unknown marketplace", e.env, []string{"config", "show", "--marketplace", "nope"}, 1, "one of: maestrano"},
-		{"missing file", nil, []string{"config", "show", "--config", "/nonexistent/dev-platform.json"}, 1, "dev-platform file"},
+		{"missing file", nil, []string{"config", "show", "--config", "/nonexistent/dev-platform.json"}, 2, "--config: open /nonexistent/dev-platform.json"},
 		{"unknown flag", e.env, []string{"config", "show", "--jsn"}, 2, "see mno config show --help"},
 		{"extra argument", e.env, []string{"config", "show", "x"}, 2, "want 0 argument"},
 		{"no subcommand", e.env, []string{"config"}, 2, "missing subcommand"},

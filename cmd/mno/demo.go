@@ -3,14 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/maestrano-go/maestrano"
@@ -36,10 +37,41 @@ type serveFlags struct {
 	verbose                               bool
 }
 
-func (m *Main) flags(name string, withApp bool) (*flag.FlagSet, *serveFlags) {
+// Help texts of the commands that serve.
+const (
+	demoUsage    = "demo [--sandbox-addr ADDR] [--app-addr ADDR] [--data DIR] [--session-recheck D] [-v]"
+	demoExamples = `  # the sandbox on :7000 and the demo app on :8081; open http://127.0.0.1:8081
+  mno demo
+  # other ports and data directory, sessions re-checked every 10 seconds, logs on stderr
+  mno demo --sandbox-addr 127.0.0.1:7100 --app-addr 127.0.0.1:8181 --data /tmp/mno --session-recheck 10s -v`
+	demoNote = `Stop with Ctrl-C. The data directory keeps the platform's state (SQLite) and the
+IdP key across runs; one sandbox at a time uses it. Addresses must be loopback.
+`
+	sandboxUsage    = "sandbox [--addr ADDR] [--app-url URL] [--base-url URL] [--seed FILE] [--data DIR] [-v]\n       mno sandbox env [--data DIR] [--base-url URL] APP"
+	sandboxExamples = `  # the platform alone, for your own app on port 3000
+  mno sandbox --app-url http://127.0.0.1:3000
+  # a world of several marketplaces and apps, in a fresh data directory
+  mno sandbox --seed world.yaml --data /tmp/world
+  # in another shell: point an SDK (or mno config/bills/connec) at app-1
+  eval "$(mno sandbox env app-1)"`
+	sandboxNote = `At start the sandbox prints each app's MNO_DEVPL_* settings; "mno sandbox env APP"
+prints them again as export lines, also while the sandbox runs. Stop with Ctrl-C.
+`
+	sandboxEnvUsage    = "sandbox env [--data DIR] [--base-url URL] APP"
+	sandboxEnvExamples = `  eval "$(mno sandbox env app-1)"
+  mno sandbox env --data /tmp/world app-2`
+)
+
+func (m *Main) flags(name string, withApp bool) (*commandFlags, *serveFlags) {
 	f := &serveFlags{}
-	fs := flag.NewFlagSet("mno "+name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	var fs *commandFlags
+	if withApp {
+		fs = newFlags(name, demoUsage, demoExamples)
+		fs.note = demoNote
+	} else {
+		fs = newFlags(name, sandboxUsage, sandboxExamples)
+		fs.note = sandboxNote
+	}
 	fs.StringVar(&f.sandboxAddr, "sandbox-addr", defaultSandboxAddr, "listen address of the platform sandbox")
 	if withApp {
 		fs.StringVar(&f.appAddr, "app-addr", defaultAppAddr, "listen address of the demo app")
@@ -55,19 +87,46 @@ func (m *Main) flags(name string, withApp bool) (*flag.FlagSet, *serveFlags) {
 	return fs, f
 }
 
-// parse parses args and checks what flag cannot.
-func (f *serveFlags) parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+// parse parses args and checks what flag cannot: everything a command line
+// can get wrong is a usage error (exit status 2).
+func (m *Main) parseServe(fs *commandFlags, f *serveFlags, args []string) error {
+	if err := m.parse(fs, args, -1); err != nil {
 		return err
 	}
+	name := fs.Name()
 	if fs.NArg() > 0 {
-		return &usageError{fmt.Sprintf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))}
+		return &usageError{fmt.Sprintf("%s: unexpected argument %q (see %s --help)", name, fs.Arg(0), name)}
 	}
 	if f.dataDir == "" {
-		return &usageError{fs.Name() + ": --data must not be empty"}
+		return &usageError{name + ": --data must not be empty"}
 	}
 	if f.recheck < time.Second {
-		return &usageError{fs.Name() + ": --session-recheck must be at least 1s"}
+		return &usageError{name + ": --session-recheck must be at least 1s"}
+	}
+	for _, u := range []struct{ flag, v string }{{"--base-url", f.baseURL}, {"--app-url", f.appURL}} {
+		if u.v == "" {
+			continue
+		}
+		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return &usageError{fmt.Sprintf("%s: %s %q: must be an absolute http or https URL, e.g. http://127.0.0.1:3000", name, u.flag, u.v)}
+		}
+	}
+	if f.seedFile != "" {
+		if err := checkReadable("--seed", f.seedFile, "give the path of a JSON or YAML seed file (see sandbox/testdata/account/world/seed.yaml)"); err != nil {
+			return err
+		}
+	}
+	addrs := []struct{ flag, v string }{{"--sandbox-addr", f.sandboxAddr}}
+	if f.appAddr != "" {
+		addrs = append(addrs, struct{ flag, v string }{"--app-addr", f.appAddr})
+	}
+	if f.appAddr == "" { // mno sandbox: --addr is the documented name
+		addrs[0].flag = "--addr"
+	}
+	for _, a := range addrs {
+		if err := checkLoopback(a.v); err != nil {
+			return &usageError{fmt.Sprintf("%s: %s: %v", name, a.flag, err)}
+		}
 	}
 	return nil
 }
@@ -79,16 +138,33 @@ func (f *serveFlags) logger(m *Main) *slog.Logger {
 	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
+// checkLoopback refuses an address that is malformed or not on loopback.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %v", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("address %q is not a loopback address (use 127.0.0.1:PORT or localhost:PORT)", addr)
+	}
+	return nil
+}
+
+// listenFix adds to a listen error what to do about it.
+func listenFix(err error, flagName string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w\n  fix: another program (another mno demo or sandbox?) uses that port: stop it, or pass %s 127.0.0.1:PORT with a free port", err, flagName)
+	}
+	return err
+}
+
 // listen opens a loopback listener; a non-loopback address is refused, the
 // sandbox being a development tool with unauthenticated admin pages.
 func listen(addr string) (net.Listener, string, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, "", fmt.Errorf("address %q: %v", addr, err)
+	if err := checkLoopback(addr); err != nil {
+		return nil, "", err
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, "", fmt.Errorf("address %q is not a loopback address", addr)
-	}
+	host, _, _ := net.SplitHostPort(addr)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", err
@@ -101,18 +177,18 @@ func listen(addr string) (net.Listener, string, error) {
 
 func (m *Main) runDemo(ctx context.Context, args []string) error {
 	fs, f := m.flags("demo", true)
-	if err := f.parse(fs, args); err != nil {
+	if err := m.parseServe(fs, f, args); err != nil {
 		return err
 	}
 	logger := f.logger(m)
 	sbLn, sbURL, err := listen(f.sandboxAddr)
 	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
+		return fmt.Errorf("sandbox: %w", listenFix(err, "--sandbox-addr"))
 	}
 	defer sbLn.Close()
 	appLn, appURL, err := listen(f.appAddr)
 	if err != nil {
-		return fmt.Errorf("demo app: %w", err)
+		return fmt.Errorf("demo app: %w", listenFix(err, "--app-addr"))
 	}
 	defer appLn.Close()
 
@@ -185,13 +261,13 @@ func (m *Main) runSandbox(ctx context.Context, args []string) error {
 		return m.runSandboxEnv(ctx, args[1:])
 	}
 	fs, f := m.flags("sandbox", false)
-	if err := f.parse(fs, args); err != nil {
+	if err := m.parseServe(fs, f, args); err != nil {
 		return err
 	}
 	logger := f.logger(m)
 	ln, sbURL, err := listen(f.sandboxAddr)
 	if err != nil {
-		return err
+		return fmt.Errorf("sandbox: %w", listenFix(err, "--addr"))
 	}
 	defer ln.Close()
 	if f.baseURL != "" {
@@ -204,7 +280,7 @@ func (m *Main) runSandbox(ctx context.Context, args []string) error {
 	defer sb.Close()
 	if f.appURL != "" {
 		if err := sb.SetAppHost(ctx, sandbox.DemoAppUID, f.appURL); err != nil {
-			return &usageError{"mno sandbox: --app-url: " + err.Error()}
+			return &usageError{"mno sandbox: --app-url: " + strings.TrimPrefix(err.Error(), "sandbox: ")}
 		}
 	}
 	apps, err := sb.Apps(ctx)
@@ -262,25 +338,20 @@ func shellQuote(v string) string {
 // reads the data directory without opening the sandbox, so it works while
 // the sandbox runs.
 func (m *Main) runSandboxEnv(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("mno sandbox env", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs := newFlags("sandbox env", sandboxEnvUsage, sandboxEnvExamples)
+	fs.note = "The lines set MNO_DEVPL_HOST, MNO_DEVPL_API_PATH, MNO_DEVPL_ENV_KEY and MNO_DEVPL_ENV_SECRET\nfor the app's environment, read from the data directory (the sandbox may be running).\n"
 	dataDir := fs.String("data", defaultDataDir, "data directory of the sandbox")
 	baseURL := fs.String("base-url", "", "base URL of the sandbox; default: the one it last published")
-	if err := fs.Parse(args); err != nil {
+	if err := m.parse(fs, args, -1); err != nil {
 		return err
 	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		return &usageError{"mno sandbox env: missing app id (e.g. app-1)"}
+	switch {
+	case fs.NArg() == 0:
+		return &usageError{"mno sandbox env: missing app id (e.g. app-1; see mno sandbox env --help)"}
+	case fs.NArg() > 1:
+		return &usageError{fmt.Sprintf("mno sandbox env: unexpected argument %q", fs.Arg(1))}
 	}
-	app := rest[0]
-	if err := fs.Parse(rest[1:]); err != nil { // flags after the app id
-		return err
-	}
-	if fs.NArg() > 0 {
-		return &usageError{fmt.Sprintf("mno sandbox env: unexpected argument %q", fs.Arg(0))}
-	}
-	info, err := sandbox.LookupApp(ctx, *dataDir, app, *baseURL)
+	info, err := sandbox.LookupApp(ctx, *dataDir, fs.Arg(0), *baseURL)
 	if err != nil {
 		return err
 	}
@@ -302,7 +373,15 @@ func devPlatformOf(sb *sandbox.Sandbox) maestrano.DevPlatform {
 	return maestrano.DevPlatform{Host: dp.Host, APIPath: dp.APIPath, EnvKey: dp.EnvKey, EnvSecret: maestrano.Secret(dp.EnvSecret)}
 }
 
-func (m *Main) runVersion() error {
+func (m *Main) runVersion(args []string) error {
+	fs := newFlags("version", "version", "  mno version")
+	fs.note = ""
+	if err := m.parse(fs, args, -1); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{fmt.Sprintf("mno version: unexpected argument %q", fs.Arg(0))}
+	}
 	fmt.Fprintln(m.Stdout, "mno", maestrano.Version)
 	return nil
 }

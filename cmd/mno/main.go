@@ -4,6 +4,8 @@
 //	mno sandbox   start the sandbox only, and print the dev-platform settings
 //	mno config    show what the developer platform returns (secrets masked)
 //	mno saml      verify or decode SAML messages offline
+//	mno connec    read, write and export a group's Connec! data
+//	mno bills     list, create and cancel bills of a group
 //	mno version   print the SDK version
 //
 // Run "mno <command> -h" for the flags of a command.
@@ -18,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"golang.org/x/term"
@@ -48,22 +51,31 @@ func report(w io.Writer, err error) int {
 		return 0
 	case errors.As(err, &exit):
 		if exit.err != nil {
-			fmt.Fprintln(w, "mno:", exit.err)
+			fmt.Fprintln(w, prefixed(exit.err.Error()))
 		}
 		return exit.code
 	case errors.Is(err, flag.ErrHelp):
 		return 2
 	case errors.As(err, &command):
-		fmt.Fprintln(w, "mno:", command.msg)
+		fmt.Fprintln(w, prefixed(command.msg))
 		fmt.Fprint(w, usageText)
 		return 2
 	case errors.As(err, &usage):
-		fmt.Fprintln(w, "mno:", usage.msg)
+		fmt.Fprintln(w, prefixed(usage.msg))
 		return 2
 	default:
-		fmt.Fprintln(w, "mno:", err)
+		fmt.Fprintln(w, prefixed(err.Error()))
 		return 1
 	}
+}
+
+// prefixed puts "mno: " before msg unless it already names the command
+// ("mno bills create: ...").
+func prefixed(msg string) string {
+	if strings.HasPrefix(msg, "mno ") {
+		return msg
+	}
+	return "mno: " + msg
 }
 
 const usageText = `usage: mno <command> [flags]
@@ -74,6 +86,8 @@ commands:
             (sandbox env APP prints them as export lines)
   config    show what the developer platform returns (secrets masked)
   saml      verify or decode SAML messages offline (mno saml -h)
+  connec    get, list, create, update and export a group's Connec! data
+  bills     list, create and cancel bills of a group
   version   print the SDK version
 
 Run "mno <command> --help" for the flags and examples of a command.
@@ -136,9 +150,13 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	case "saml":
 		return m.runSAML(ctx, args[1:])
 	case "version":
-		return m.runVersion()
+		return m.runVersion(args[1:])
 	case "config":
 		return m.runConfig(ctx, args[1:])
+	case "connec":
+		return m.runConnec(ctx, args[1:])
+	case "bills":
+		return m.runBills(ctx, args[1:])
 
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(m.Stdout, usageText)

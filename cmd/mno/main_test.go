@@ -255,7 +255,7 @@ func TestSandboxEnvErrors(t *testing.T) {
 		{[]string{"sandbox", "env", "--data", empty, "app-1"}, "no sandbox data"},
 		{[]string{"sandbox", "env", "app-1", "extra"}, `unexpected argument "extra"`},
 		{[]string{"sandbox", "--seed", "testdata/sandbox/seed/missing.yaml", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, "no such file"},
-		{[]string{"sandbox", "--base-url", "ftp://x", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, "BaseURL"},
+		{[]string{"sandbox", "--base-url", "ftp://x", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, "--base-url"},
 	} {
 		var errOut bytes.Buffer
 		err := NewMain(io.Discard, &errOut).Run(t.Context(), tc.args)

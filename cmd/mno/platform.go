@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/maestrano-go/maestrano"
@@ -18,6 +19,7 @@ type platformFlags struct {
 	configFile  string
 	marketplace string
 	json        bool
+	group       string // --group, for the commands scoped to a group
 }
 
 // credentialsHelp says where the commands find the credentials.
@@ -29,10 +31,27 @@ MNO_DEVPL_ENV_SECRET, which override it. "mno sandbox" prints them for the
 local sandbox.
 `
 
-// commandFlags is a flag set with its help text.
+// commandFlags is a flag set with its help text. Flags may come before,
+// between or after the positional arguments ([Main.parse]).
 type commandFlags struct {
 	*flag.FlagSet
 	usage, examples string
+	note            string   // printed after the examples (credentialsHelp by default)
+	args            []string // positional arguments
+}
+
+// Args returns the positional arguments.
+func (cf *commandFlags) Args() []string { return cf.args }
+
+// NArg returns the number of positional arguments.
+func (cf *commandFlags) NArg() int { return len(cf.args) }
+
+// Arg returns positional argument i, or "".
+func (cf *commandFlags) Arg(i int) string {
+	if i < 0 || i >= len(cf.args) {
+		return ""
+	}
+	return cf.args[i]
 }
 
 // newFlags returns a flag set for "mno <name>". Parse errors are reported
@@ -40,7 +59,7 @@ type commandFlags struct {
 func newFlags(name, usage, examples string) *commandFlags {
 	fs := flag.NewFlagSet("mno "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return &commandFlags{FlagSet: fs, usage: usage, examples: examples}
+	return &commandFlags{FlagSet: fs, usage: usage, examples: examples, note: credentialsHelp}
 }
 
 // platform adds the flags of the commands that call the platform.
@@ -54,13 +73,21 @@ func (cf *commandFlags) platform(withJSON bool) *platformFlags {
 	return pf
 }
 
+// group adds --group, the group (customer account) a command works on.
+func (cf *commandFlags) group(pf *platformFlags) {
+	cf.StringVar(&pf.group, "group", "", "group `uid` (customer account) whose data to use, e.g. cld-1 (required)")
+}
+
 // help writes the usage, the flags, the examples and the credentials note.
 func (cf *commandFlags) help(w io.Writer) {
 	fmt.Fprintf(w, "usage: mno %s\n\nflags:\n", cf.usage)
 	cf.SetOutput(w)
 	cf.PrintDefaults()
 	cf.SetOutput(io.Discard)
-	fmt.Fprintf(w, "\nexamples:\n%s\n\n%s", cf.examples, credentialsHelp)
+	fmt.Fprintf(w, "\nexamples:\n%s\n", cf.examples)
+	if cf.note != "" {
+		fmt.Fprintf(w, "\n%s", cf.note)
+	}
 }
 
 // parse parses args. -h/--help prints the help on stdout and ends the
@@ -68,7 +95,7 @@ func (cf *commandFlags) help(w io.Writer) {
 // status 2) that points at --help. want is the number of positional
 // arguments (-1: any).
 func (m *Main) parse(cf *commandFlags, args []string, want int) error {
-	err := cf.Parse(args)
+	err := cf.parseInterspersed(args)
 	if errors.Is(err, flag.ErrHelp) {
 		cf.help(m.Stdout)
 		return errHelpShown
@@ -82,12 +109,57 @@ func (m *Main) parse(cf *commandFlags, args []string, want int) error {
 	return nil
 }
 
+// parseInterspersed parses flags wherever they are among the positional
+// arguments ("get organizations ID --group cld-1"); everything after "--"
+// is positional.
+func (cf *commandFlags) parseInterspersed(args []string) error {
+	cf.args = nil
+	for {
+		if err := cf.Parse(args); err != nil {
+			return err
+		}
+		rest := cf.FlagSet.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			cf.args = append(cf.args, rest...)
+			return nil
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		cf.args = append(cf.args, rest[0])
+		args = rest[1:]
+	}
+}
+
+// checkReadable returns a usage error (exit status 2) naming flagName when
+// the file path given with it cannot be opened and read.
+func checkReadable(flagName, path, fix string) error {
+	f, err := os.Open(path)
+	if err == nil {
+		var b [1]byte
+		_, err = f.Read(b[:])
+		f.Close()
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return &usageError{fmt.Sprintf("%s: %v\n  fix: %s", flagName, err, fix)}
+	}
+	return nil
+}
+
 // errHelpShown ends a command whose help was printed; Run turns it into
 // success.
 var errHelpShown = errors.New("help shown")
 
 // registry fetches the marketplaces of the environment.
 func (m *Main) registry(ctx context.Context, pf *platformFlags) (*maestrano.Registry, error) {
+	if pf.configFile != "" {
+		if err := checkReadable("--config", pf.configFile, "give the path of a dev-platform.json file, or drop --config and set the MNO_DEVPL_* variables"); err != nil {
+			return nil, err
+		}
+	}
 	dp, err := maestrano.LoadDevPlatform(pf.configFile, m.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("%w\n  fix: set %s and %s (\"mno sandbox\" prints them for the local sandbox), or pass --config dev-platform.json",

@@ -65,3 +65,29 @@ func (r result) want(t *testing.T, code int, stdoutHas ...string) {
 		}
 	}
 }
+
+// Flags may follow the positional arguments; after "--" everything is
+// positional.
+func TestParseInterspersed(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		group string
+		pos   []string
+	}{
+		{[]string{"get", "x", "--group", "g"}, "g", []string{"get", "x"}},
+		{[]string{"--group=g", "get", "x"}, "g", []string{"get", "x"}},
+		{[]string{"get", "--group", "g", "x"}, "g", []string{"get", "x"}},
+		{[]string{"get", "--", "--group", "-x"}, "", []string{"get", "--group", "-x"}},
+		{nil, "", nil},
+	} {
+		cf := newFlags("t", "t", "")
+		pf := cf.platform(true)
+		cf.group(pf)
+		if err := cf.parseInterspersed(c.args); err != nil {
+			t.Fatalf("%q: %v", c.args, err)
+		}
+		if pf.group != c.group || strings.Join(cf.Args(), " ") != strings.Join(c.pos, " ") || cf.NArg() != len(c.pos) {
+			t.Errorf("%q: group %q args %q", c.args, pf.group, cf.Args())
+		}
+	}
+}

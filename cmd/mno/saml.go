@@ -46,6 +46,12 @@ const samlUsage = `usage: mno saml <command> [flags] [FILE|-]
 commands:
   verify    verify a SAMLResponse (base64 or XML): exit 0 valid, 1 invalid, 2 usage or I/O error
   decode    pretty-print a SAML message (base64, deflated, URL-encoded or XML)
+
+examples:
+  mno saml verify --cert .mno/idp.crt response.b64
+  mno saml decode 'http://127.0.0.1:7000/api/v1/auth/saml?SAMLRequest=...'
+
+Run "mno saml verify --help" or "mno saml decode --help" for the flags.
 `
 
 // maxInput bounds what mno saml reads.
@@ -98,15 +104,22 @@ func (m *Main) samlVerify(_ context.Context, args []string) error {
 	requestID := fs.String("request-id", "", "expected InResponseTo (checked only if given)")
 	issuer := fs.String("issuer", "", "expected Issuer, query ignored (checked only if given)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: mno saml verify [flags] [FILE|-]\n\nThe signature and the time window are always checked; other checks only when their flag is given.\n\n")
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {} // --help prints on stdout below; a mistake gets one line on stderr
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(m.Stdout, "usage: mno saml verify [flags] [FILE|-]\n\nThe signature and the time window are always checked; other checks only when their flag is given.\nExit status: 0 valid, 1 invalid, 2 usage or I/O error.\n\nflags:\n")
+			fs.SetOutput(m.Stdout)
+			fs.PrintDefaults()
+			fmt.Fprint(m.Stdout, `
+examples:
+  # the SAMLResponse posted to your consume path, checked against the sandbox's IdP certificate
+  mno saml verify --cert .mno/idp.crt --audience demo-app response.b64
+  # from stdin, by fingerprint (mno config show prints sso.x509_fingerprint), as JSON
+  pbpaste | mno saml verify --fingerprint 5d:41:bb:... --json -
+`)
 			return nil
 		}
-		return &exitError{code: 2}
+		return usageFailure("saml verify: see mno saml verify --help")
 	}
 	if fs.NArg() > 1 {
 		return usageFailure("saml verify: more than one input (%q)", fs.Arg(1))
@@ -221,14 +234,23 @@ func printResult(w io.Writer, r verifyResult) {
 func (m *Main) samlDecode(args []string) error {
 	fs := flag.NewFlagSet("mno saml decode", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: mno saml decode [FILE|-]\n\nPretty-prints a SAML message: XML, base64 (POST binding), base64 of DEFLATE (Redirect binding),\na URL or query string carrying SAMLRequest or SAMLResponse. Nothing is verified.\n")
-	}
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(m.Stdout, `usage: mno saml decode [FILE|-]
+
+Pretty-prints a SAML message: XML, base64 (POST binding), base64 of DEFLATE (Redirect binding),
+a URL or query string carrying SAMLRequest or SAMLResponse. Nothing is verified.
+
+examples:
+  # the AuthnRequest of a login redirect
+  mno saml decode 'http://127.0.0.1:7000/api/v1/auth/saml?SAMLRequest=fZJP...'
+  # a SAMLResponse saved from the browser's network tab
+  mno saml decode response.b64
+`)
 			return nil
 		}
-		return &exitError{code: 2}
+		return usageFailure("saml decode: see mno saml decode --help")
 	}
 	if fs.NArg() > 1 {
 		return usageFailure("saml decode: more than one input (%q)", fs.Arg(1))

@@ -31,3 +31,17 @@ func TestNewFollowsNoRedirect(t *testing.T) {
 		t.Errorf("timeout %v", c.Timeout)
 	}
 }
+
+func TestIsLoopbackHost(t *testing.T) {
+	t.Parallel()
+	for host, want := range map[string]bool{
+		"localhost": true, "LOCALHOST": true, "localhost.": true, "app.localhost": true,
+		"127.0.0.1": true, "127.9.9.9": true, "::1": true, "[::1]": true, "::ffff:127.0.0.1": true,
+		"127.evil.example": false, "127.0.0.1.nip.io": false, "localhost.evil.example": false,
+		"0.0.0.0": false, "10.0.0.1": false, "::ffff:10.0.0.1": false, "": false, "evillocalhost": false,
+	} {
+		if got := IsLoopbackHost(host); got != want {
+			t.Errorf("IsLoopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

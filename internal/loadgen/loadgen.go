@@ -178,7 +178,7 @@ func (w *World) receive(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body map[string][]struct {
-		ID string `json:"id"`
+		ID json.RawMessage `json:"id"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&body); err != nil {
 		w.badNotifications.Add(1)
@@ -186,9 +186,35 @@ func (w *World) receive(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, e := range body[Collection] {
-		w.notified.Store(e.ID, struct{}{})
+		id, ok := connecID(e.ID)
+		if !ok {
+			w.badNotifications.Add(1)
+			http.Error(rw, "entity without a Connec! id", http.StatusBadRequest)
+			return
+		}
+		w.notified.Store(id, struct{}{})
 	}
 	w.notifications.Add(1)
+}
+
+// connecID reads an entity's Connec! id in either wire form: a string, or
+// the id array of an app in external-ids mode, where it is the entry of
+// provider "connec".
+func connecID(raw json.RawMessage) (string, bool) {
+	var plain string
+	if json.Unmarshal(raw, &plain) == nil {
+		return plain, plain != ""
+	}
+	var refs []store.ExternalID
+	if json.Unmarshal(raw, &refs) != nil {
+		return "", false
+	}
+	for _, x := range refs {
+		if x.Provider == store.ConnecProvider && x.ID != "" {
+			return x.ID, true
+		}
+	}
+	return "", false
 }
 
 // Notified reports whether the receiver got a notification naming the

@@ -32,8 +32,8 @@ type Policy struct {
 	// BaseDelay is the wait before the first retry, doubled for each later
 	// one (with 75–100 % jitter); <= 0 means DefaultBaseDelay.
 	BaseDelay time.Duration
-	// MaxDelay caps every wait, including one asked for by Retry-After;
-	// <= 0 means DefaultMaxDelay.
+	// MaxDelay caps every wait; <= 0 means DefaultMaxDelay. An answer whose
+	// Retry-After asks for longer is not retried but returned as it is.
 	MaxDelay time.Duration
 	// Sleep waits d or until ctx is done; nil uses a timer. Tests set it to
 	// skip the wait.
@@ -61,7 +61,7 @@ func (p Policy) do(ctx context.Context, may func(context.Context, *http.Response
 	max := max(p.MaxRetries, 0)
 	for attempt := 0; ; attempt++ {
 		resp, err := send()
-		if attempt >= max || !may(ctx, resp, err) {
+		if attempt >= max || !may(ctx, resp, err) || p.waitTooLong(resp) {
 			if err != nil && ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -135,6 +135,20 @@ func retryable(ctx context.Context, resp *http.Response, err error) bool {
 	return false
 }
 
+// waitTooLong reports whether the server asked (Retry-After) for a longer
+// wait than MaxDelay. Such an answer is returned to the caller rather than
+// retried early: honouring Retry-After means never calling back sooner.
+func (p Policy) waitTooLong(resp *http.Response) bool {
+	if resp == nil {
+		return false
+	}
+	maxd := p.MaxDelay
+	if maxd <= 0 {
+		maxd = DefaultMaxDelay
+	}
+	return retryAfter(resp) > maxd
+}
+
 func (p Policy) delay(attempt int, resp *http.Response) time.Duration {
 	base, maxd := p.BaseDelay, p.MaxDelay
 	if base <= 0 {
@@ -145,7 +159,7 @@ func (p Policy) delay(attempt int, resp *http.Response) time.Duration {
 	}
 	if resp != nil {
 		if d := retryAfter(resp); d >= 0 {
-			return min(d, maxd)
+			return d // at most maxd: see waitTooLong
 		}
 	}
 	d := base << attempt

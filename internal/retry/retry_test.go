@@ -43,7 +43,10 @@ func TestDo(t *testing.T) {
 		{"TLS verification failure is final", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){fail(badCert)}, 1, nil, 0, true},
 		{"429 without Retry-After is final", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){ok(429)}, 1, nil, 429, false},
 		{"429 with Retry-After waits as told", Policy{MaxRetries: DefaultMaxRetries}, []func() (*http.Response, error){okH(429, "Retry-After", "2"), ok(200)}, 2, []time.Duration{2 * time.Second}, 200, false},
-		{"Retry-After capped", Policy{MaxRetries: DefaultMaxRetries, MaxDelay: time.Second}, []func() (*http.Response, error){okH(503, "Retry-After", "3600"), ok(200)}, 2, []time.Duration{time.Second}, 200, false},
+		// A server asking for more than MaxDelay gets its answer back to the
+		// caller, not an early call.
+		{"Retry-After beyond MaxDelay is not cut short", Policy{MaxRetries: DefaultMaxRetries, MaxDelay: time.Second}, []func() (*http.Response, error){okH(503, "Retry-After", "3600"), ok(200)}, 1, nil, 503, false},
+		{"Retry-After within MaxDelay is honoured", Policy{MaxRetries: DefaultMaxRetries, MaxDelay: 5 * time.Second}, []func() (*http.Response, error){okH(429, "Retry-After", "3"), ok(200)}, 2, []time.Duration{3 * time.Second}, 200, false},
 		{"backoff capped", Policy{MaxRetries: 4, BaseDelay: time.Second, MaxDelay: 3 * time.Second},
 			[]func() (*http.Response, error){ok(503), ok(503), ok(503), ok(503), ok(200)}, 5,
 			[]time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second}, 200, false},

@@ -74,7 +74,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || !base.IsAbs() || base.Host == "" || (base.Scheme != "https" && base.Scheme != "http") {
 		return nil, fmt.Errorf("maestrano: base URL %q must be an absolute http(s) URL", cfg.BaseURL)
 	}
-	if base.Scheme == "http" && !isLoopback(base.Hostname()) {
+	if base.Scheme == "http" && !httpclient.IsLoopbackHost(base.Hostname()) {
 		return nil, fmt.Errorf("maestrano: base URL %q uses plain http to a non-loopback host; use https", cfg.BaseURL)
 	}
 	if base.User != nil || base.RawQuery != "" || base.Fragment != "" {
@@ -112,10 +112,6 @@ func New(cfg Config) (*Client, error) {
 		c.maxBody = DefaultMaxResponseBytes
 	}
 	return c, nil
-}
-
-func isLoopback(host string) bool {
-	return host == "localhost" || strings.HasPrefix(host, "127.") || host == "::1"
 }
 
 // Request is one call. Path is resolved against the base URL: a relative

@@ -221,3 +221,20 @@ func TestNewAndURL(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainHTTPOnlyToLoopback: plain http carries the Basic credentials in
+// clear, so it is allowed to loopback addresses only — not to a host name
+// that merely starts with "127." or ends with a loopback-looking label.
+func TestPlainHTTPOnlyToLoopback(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"http://127.evil.example/", "http://127.0.0.1.nip.io/", "http://[::ffff:10.0.0.1]/", "http://localhost.evil.example/", "http://0.0.0.0/"} {
+		if _, err := New(Config{BaseURL: bad}); err == nil {
+			t.Errorf("New(%q) = nil error, want plain http refused", bad)
+		}
+	}
+	for _, good := range []string{"http://127.0.0.1:8080/", "http://127.1.2.3/", "http://[::1]:80/", "http://localhost/", "http://app.localhost/"} {
+		if _, err := New(Config{BaseURL: good}); err != nil {
+			t.Errorf("New(%q) = %v, want loopback accepted", good, err)
+		}
+	}
+}

@@ -35,14 +35,17 @@ func nextSeq(ctx context.Context, tx *sql.Tx, table, prefix string) (int, error)
 // and API key). The caller validates URLs and paths. It returns
 // [ErrNotFound] for an unknown app.
 func (s *Store) UpdateApp(ctx context.Context, a App) error {
+	if !contains(SignatureAlgorithms, a.SignatureAlgorithm) {
+		return fmt.Errorf("store: unknown signature algorithm %q", clipMsg(a.SignatureAlgorithm))
+	}
 	res, err := s.exec(ctx, `UPDATE apps SET name = ?, host = ?, sso_idm = ?, sso_init_path = ?, sso_consume_path = ?,
 	sync_start_path = ?, sync_toggle_path = ?, sync_status_path = ?, group_path = ?, group_user_path = ?,
 	connec_notification_path = ?, connec_external_ids = ?, connec_initialization_path = ?,
-	connec_base_path = ?, connec_timeout = ?, api_base = ? WHERE uid = ?`,
+	connec_base_path = ?, connec_timeout = ?, api_base = ?, sso_signature_algorithm = ? WHERE uid = ?`,
 		a.Name, a.Host, a.SSOIdM, a.SSOInitPath, a.SSOConsumePath,
 		a.SyncStartPath, a.SyncTogglePath, a.SyncStatusPath, a.GroupPath, a.GroupUserPath,
 		a.ConnecNotificationPath, a.ConnecExternalIDs, a.ConnecInitializationPath,
-		a.ConnecBasePath, a.ConnecTimeout, a.APIBase, a.UID)
+		a.ConnecBasePath, a.ConnecTimeout, a.APIBase, a.SignatureAlgorithm, a.UID)
 	if err != nil {
 		return wrap("update app", err)
 	}

@@ -268,6 +268,10 @@ ORDER BY e.seq LIMIT 1`, group, x.Provider, x.Realm, x.ID).Scan(&id, &collection
 // of the group (in any collection), its external ids, oldest first (an
 // empty slice when it has none). Ids that name no entity are absent.
 func (s *Store) ConnecKnownIDs(ctx context.Context, group string, ids []string) (map[string][]ExternalID, error) {
+	return connecKnownIDs(ctx, s.db, group, ids)
+}
+
+func connecKnownIDs(ctx context.Context, q querier, group string, ids []string) (map[string][]ExternalID, error) {
 	out := make(map[string][]ExternalID)
 	for len(ids) > 0 {
 		n := min(len(ids), 200)
@@ -277,7 +281,7 @@ func (s *Store) ConnecKnownIDs(ctx context.Context, group string, ids []string) 
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := s.db.QueryContext(ctx, `
+		rows, err := q.QueryContext(ctx, `
 SELECT e.id, x.provider, x.realm, x.external_id FROM connec_entities e
 LEFT JOIN connec_external_ids x ON x.group_uid = e.group_uid AND x.collection = e.collection AND x.entity_id = e.id
 WHERE e.group_uid = ? AND e.id IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY x.seq`, args...)

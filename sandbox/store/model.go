@@ -39,7 +39,21 @@ type App struct {
 	ConnecBasePath           string  // Connec! API base path, e.g. "/api/v2"
 	ConnecTimeout            int     // seconds
 	APIBase                  string  // platform API base path, e.g. "/api/v1/"
+	// SignatureAlgorithm is how the IdP signs this app's assertions:
+	// [SignatureRSASHA256], [SignatureRSASHA1] (the original platform's), or
+	// "" for the sandbox's default.
+	SignatureAlgorithm string
 }
+
+// Signature algorithms an app's assertions may be signed with.
+const (
+	SignatureRSASHA256 = "rsa-sha256"
+	SignatureRSASHA1   = "rsa-sha1"
+)
+
+// SignatureAlgorithms are the accepted values of [App.SignatureAlgorithm],
+// "" (the sandbox default) first.
+var SignatureAlgorithms = []string{"", SignatureRSASHA256, SignatureRSASHA1}
 
 // Marketplace is a tenant of the platform on which an app is published.
 type Marketplace struct {

@@ -324,7 +324,7 @@ ORDER BY next_attempt_at, id LIMIT ?`, DeliveryCollecting, DeliveryPending, toMS
 		}
 		for _, d := range rows {
 			if d.State == DeliveryCollecting {
-				body, err := notificationBody(ctx, tx, d.rowID)
+				body, err := notificationBody(ctx, tx, d.rowID, d.AppUID)
 				if err != nil {
 					return err
 				}
@@ -348,11 +348,13 @@ ORDER BY next_attempt_at, id LIMIT ?`, DeliveryCollecting, DeliveryPending, toMS
 	return out, nil
 }
 
-// notificationBody builds the body of a Connec! notification from the
-// changes of delivery rowID: {"<collection>": [entity, ...], ...} in change
-// order, each entity once (its latest version, at the place of its first
-// change) and carrying "group_id".
-func notificationBody(ctx context.Context, tx *sql.Tx, rowID int64) ([]byte, error) {
+// notificationBody builds the body of a Connec! notification to app from
+// the changes of delivery rowID: {"<collection>": [entity, ...], ...} in
+// change order, each entity once (its latest version, at the place of its
+// first change) and carrying "group_id". For an app configured for external
+// ids (connec_external_ids) the entities' known ids are id arrays, as the
+// Connec! API answers with CONNEC-EXTERNAL-IDS: true.
+func notificationBody(ctx context.Context, tx *sql.Tx, rowID int64, app string) ([]byte, error) {
 	type change struct{ group, collection, entity string }
 	changes, err := txQueryAll(ctx, tx, func(row scanner) (change, error) {
 		var c change
@@ -379,6 +381,20 @@ WHERE dc.delivery_id = ? ORDER BY c.id`, rowID)
 			index[key] = len(list)
 		}
 		byCollection[c.collection] = append(list, entity)
+	}
+	var externalIDs bool
+	if err := tx.QueryRowContext(ctx, `SELECT connec_external_ids FROM apps WHERE uid = ?`, app).Scan(&externalIDs); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	if externalIDs && len(changes) > 0 {
+		group := changes[0].group // a delivery is for one group
+		for coll, list := range byCollection {
+			unfolded, err := unfoldEntities(ctx, tx, group, list)
+			if err != nil {
+				return nil, err
+			}
+			byCollection[coll] = unfolded
+		}
 	}
 	return marshalVerbatim(byCollection)
 }

@@ -22,7 +22,7 @@ func seededTest(t *testing.T) *Store {
 	if _, err := s.db.ExecContext(ctx, `
 INSERT INTO apps (`+appColumns+`) SELECT 'app-2', name, 'k2', host, sso_idm, sso_init_path, sso_consume_path,
 	sync_start_path, sync_toggle_path, sync_status_path, group_path, group_user_path, '/notify/:weird',
-	connec_external_ids, connec_initialization_path, connec_base_path, connec_timeout, api_base FROM apps WHERE uid = 'app-1'`); err != nil {
+	connec_external_ids, connec_initialization_path, connec_base_path, connec_timeout, api_base, sso_signature_algorithm FROM apps WHERE uid = 'app-1'`); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO group_apps (group_uid, app_uid) VALUES ('cld-1', 'app-2')`); err != nil {

@@ -29,7 +29,7 @@ func (s *Store) EnvCredentials(ctx context.Context) (Credentials, error) {
 const appColumns = `uid, name, api_key, host, sso_idm, sso_init_path, sso_consume_path,
 	sync_start_path, sync_toggle_path, sync_status_path, group_path, group_user_path,
 	connec_notification_path, connec_external_ids, connec_initialization_path,
-	connec_base_path, connec_timeout, api_base`
+	connec_base_path, connec_timeout, api_base, sso_signature_algorithm`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -39,7 +39,7 @@ func scanApp(row scanner) (App, error) {
 	err := row.Scan(&a.UID, &a.Name, &a.APIKey, &a.Host, &a.SSOIdM, &a.SSOInitPath, &a.SSOConsumePath,
 		&a.SyncStartPath, &a.SyncTogglePath, &a.SyncStatusPath, &a.GroupPath, &a.GroupUserPath,
 		&a.ConnecNotificationPath, &a.ConnecExternalIDs, &initPath,
-		&a.ConnecBasePath, &a.ConnecTimeout, &a.APIBase)
+		&a.ConnecBasePath, &a.ConnecTimeout, &a.APIBase, &a.SignatureAlgorithm)
 	if initPath.Valid {
 		a.ConnecInitializationPath = &initPath.String
 	}

@@ -8,6 +8,7 @@ var migrations = []string{
 	schemaAccount, // 2: account API: resellers, bills, recurring bills (schema_account.go)
 	schemaConnec,  // 3: Connec! entities (schema_connec.go)
 	schemaOutbox,  // 4: Connec! changes, app subscriptions, webhook outbox (schema_outbox.go)
+	schemaAppSig,  // 5: per-app SAML signature algorithm; outbox prune index (schema_v5.go)
 }
 
 // schemaCore is the initial schema.

@@ -131,11 +131,11 @@ func seed(ctx context.Context, tx *sql.Tx, now time.Time, r *resolved) error {
 }
 
 func insertApp(ctx context.Context, tx *sql.Tx, a App) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO apps (`+appColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		a.UID, a.Name, a.APIKey, a.Host, a.SSOIdM, a.SSOInitPath, a.SSOConsumePath,
 		a.SyncStartPath, a.SyncTogglePath, a.SyncStatusPath, a.GroupPath, a.GroupUserPath,
 		a.ConnecNotificationPath, a.ConnecExternalIDs, a.ConnecInitializationPath,
-		a.ConnecBasePath, a.ConnecTimeout, a.APIBase)
+		a.ConnecBasePath, a.ConnecTimeout, a.APIBase, a.SignatureAlgorithm)
 	return err
 }
 

@@ -80,6 +80,9 @@ type AppSSOSeed struct {
 	IdM         string `json:"idm,omitempty" yaml:"idm,omitempty"` // default: the app host
 	InitPath    string `json:"init_path,omitempty" yaml:"init_path,omitempty"`
 	ConsumePath string `json:"consume_path,omitempty" yaml:"consume_path,omitempty"`
+	// SignatureAlgorithm is "rsa-sha256", "rsa-sha1" or empty (the
+	// sandbox's default) for the assertions this app receives.
+	SignatureAlgorithm string `json:"signature_algorithm,omitempty" yaml:"signature_algorithm,omitempty"`
 }
 
 // AppSyncSeed holds the connector synchronization paths of an [AppSeed].
@@ -184,10 +187,11 @@ type RecurringBillSeed struct {
 // SeedError reports what is wrong in a seed file: Field is the path of the
 // offending value, e.g. "groups[1].apps[0]", or "" for the file as a whole.
 type SeedError struct {
-	Field  string
-	Reason string
+	Field  string // path of the offending value; "" for the whole file
+	Reason string // what is wrong with it
 }
 
+// Error names the field and the reason.
 func (e *SeedError) Error() string {
 	if e.Field == "" {
 		return "seed: " + e.Reason
@@ -778,6 +782,10 @@ func resolveApp(f string, a AppSeed, i int, defaultEnv string, envNames map[stri
 		ConnecTimeout:          timeout,
 		APIBase:                orDefault(a.APIBase, "/api/v1/"),
 	}
+	if !contains(SignatureAlgorithms, a.SSO.SignatureAlgorithm) {
+		return fail(seedErr(f+".sso.signature_algorithm", "must be %q or %q (or empty for the sandbox default)", SignatureRSASHA256, SignatureRSASHA1))
+	}
+	app.SignatureAlgorithm = a.SSO.SignatureAlgorithm
 	if a.Webhooks.InitializationPath != nil {
 		p := *a.Webhooks.InitializationPath
 		app.ConnecInitializationPath = &p

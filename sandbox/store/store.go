@@ -34,7 +34,7 @@ const DefaultBusyTimeout = 5 * time.Second
 
 // SchemaVersion is the PRAGMA user_version of a fully migrated database.
 // It equals the number of entries in the migration list.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // ErrNotFound is returned when the requested row does not exist.
 var ErrNotFound = errors.New("store: not found")
