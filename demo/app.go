@@ -180,6 +180,7 @@ func (a *App) routes(cf appConfig, key []byte) error {
 	}
 	a.mux.Handle("GET /{$}", a.mw.Optional(http.HandlerFunc(a.handleHome)))
 	a.mux.Handle("POST /logout", a.mw.Require(a.page(func(w http.ResponseWriter, r *http.Request, _ *request) {
+		clearCSRFNonce(w, r)
 		a.mw.Logout().ServeHTTP(w, r)
 	})))
 	a.mux.Handle("GET /events", a.mw.Require(a.page(a.handleEvents)))
@@ -212,9 +213,12 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // onLogin is the SDK's login callback: the user, group and membership are
 // found or created in the app's own database.
-func (a *App) onLogin(_ http.ResponseWriter, r *http.Request, id *sso.Identity) error {
-	_, err := a.db.findOrCreateForMaestrano(r.Context(), id)
-	return err
+func (a *App) onLogin(w http.ResponseWriter, r *http.Request, id *sso.Identity) error {
+	if _, err := a.db.findOrCreateForMaestrano(r.Context(), id); err != nil {
+		return err
+	}
+	newCSRFNonce(w, r) // a new session: new CSRF tokens
+	return nil
 }
 
 // loginFailed shows why a login did not complete. The user sees a message
@@ -270,6 +274,7 @@ func (a *App) idpUnavailable(w http.ResponseWriter, _ *http.Request, svc *sso.Se
 type request struct {
 	session sso.Session
 	user    *localUser
+	nonce   string // the session's CSRF nonce ("" on a POST without one)
 	csrf    string
 }
 
@@ -323,7 +328,13 @@ func (a *App) logged(w http.ResponseWriter, r *http.Request) (*request, bool) {
 		a.errorPage(w, http.StatusForbidden, errorPage{Title: "Access removed", Message: msg})
 		return nil, false
 	}
-	return &request{session: sess, user: lu, csrf: a.csrfToken(sess)}, true
+	nonce := csrfNonce(r)
+	if nonce == "" && r.Method != http.MethodPost {
+		// A session from before nonces (or whose cookie went): start one,
+		// so that the page's forms carry a token that verifies.
+		nonce = newCSRFNonce(w, r)
+	}
+	return &request{session: sess, user: lu, nonce: nonce, csrf: a.csrfToken(nonce, sess)}, true
 }
 
 func (a *App) handleHome(w http.ResponseWriter, r *http.Request) {
