@@ -39,7 +39,6 @@ type App struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	pages    map[string]*template.Template
-	webhooks map[string]*webhookRoute
 	accounts map[string]*account.Client
 	// httpClient, when set, makes the platform calls (Connec!, account).
 	httpClient *http.Client
@@ -100,7 +99,7 @@ func New(ctx context.Context, reg *maestrano.Registry, opts ...Option) (*App, er
 		return nil, err
 	}
 	a := &App{mux: http.NewServeMux(), reg: reg, db: d, now: cf.now, logger: cf.logger, pages: pages,
-		webhooks: map[string]*webhookRoute{}, accounts: map[string]*account.Client{}, httpClient: cf.httpClient}
+		accounts: map[string]*account.Client{}, httpClient: cf.httpClient}
 	if err := a.routes(cf, key); err != nil {
 		d.close()
 		return nil, err
@@ -169,7 +168,6 @@ func (a *App) routes(cf appConfig, key []byte) error {
 		if err != nil {
 			return err
 		}
-		a.webhookRoutes(mp)
 		var accOpts []account.Option
 		if cf.httpClient != nil {
 			accOpts = append(accOpts, account.WithHTTPClient(cf.httpClient))
@@ -177,6 +175,9 @@ func (a *App) routes(cf appConfig, key []byte) error {
 		if a.accounts[name], err = account.New(mp, accOpts...); err != nil {
 			return err
 		}
+	}
+	if err := a.accountWebhooks(cf.logger); err != nil {
+		return err
 	}
 	a.mux.Handle("GET /{$}", a.mw.Optional(http.HandlerFunc(a.handleHome)))
 	a.mux.Handle("POST /logout", a.mw.Require(a.page(func(w http.ResponseWriter, r *http.Request, _ *request) {
