@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -76,8 +77,12 @@ func invalid(w http.ResponseWriter, errs store.FieldErrors) error {
 }
 
 // readAdminJSON decodes the (bounded) body into v: one JSON object, no
-// unknown members, nothing after it.
+// unknown members, nothing after it, sent as application/json (415
+// otherwise, so that a form post from a page cannot pass for the API).
 func readAdminJSON(r *http.Request, v any) error {
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		return errStatus(http.StatusUnsupportedMediaType, "the body must be sent with Content-Type: application/json")
+	}
 	b, err := io.ReadAll(r.Body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
