@@ -718,30 +718,24 @@ func (s *Sandbox) handleAPISetMembership(w http.ResponseWriter, r *http.Request)
 
 // --- bills
 
-func (s *Sandbox) handleAPIBills(w http.ResponseWriter, r *http.Request) error {
-	bills, err := s.store.Bills(r.Context(), "", "")
+// writeAllBills answers {key: [every bill of list, of every app, in its
+// account API shape]}.
+func writeAllBills[T, W any](w http.ResponseWriter, r *http.Request, key string,
+	list func(ctx context.Context, appUID, groupUID string) ([]T, error), shape func(T) W) error {
+	items, err := list(r.Context(), "", "")
 	if err != nil {
 		return err
 	}
-	out := mapAll(bills, accountBill)
-	if out == nil {
-		out = []AccountBill{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"bills": out})
+	writeJSON(w, http.StatusOK, map[string]any{key: mapAll(items, shape)}) // [] when there is none
 	return nil
 }
 
+func (s *Sandbox) handleAPIBills(w http.ResponseWriter, r *http.Request) error {
+	return writeAllBills(w, r, "bills", s.store.Bills, accountBill)
+}
+
 func (s *Sandbox) handleAPIRecurringBills(w http.ResponseWriter, r *http.Request) error {
-	bills, err := s.store.RecurringBills(r.Context(), "", "")
-	if err != nil {
-		return err
-	}
-	out := mapAll(bills, accountRecurringBill)
-	if out == nil {
-		out = []AccountRecurringBill{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"recurring_bills": out})
-	return nil
+	return writeAllBills(w, r, "recurring_bills", s.store.RecurringBills, accountRecurringBill)
 }
 
 // --- Connec! entities as another app
