@@ -25,6 +25,23 @@ type adminData struct {
 	DevPlatformURL string
 }
 
+// adminWorld loads the groups, users and memberships the admin pages show.
+func (s *Sandbox) adminWorld(ctx context.Context) ([]store.Group, []store.User, []store.Membership, error) {
+	groups, err := s.store.Groups(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	mems, err := s.store.Memberships(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return groups, users, mems, nil
+}
+
 // handleAdmin serves GET / and GET /admin: the state of the sandbox, with a
 // button per user to rotate their SSO session.
 func (s *Sandbox) handleAdmin(w http.ResponseWriter, r *http.Request) error {
@@ -37,15 +54,7 @@ func (s *Sandbox) handleAdmin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	groups, err := s.store.Groups(ctx)
-	if err != nil {
-		return err
-	}
-	users, err := s.store.Users(ctx)
-	if err != nil {
-		return err
-	}
-	mems, err := s.store.Memberships(ctx)
+	groups, users, mems, err := s.adminWorld(ctx)
 	if err != nil {
 		return err
 	}

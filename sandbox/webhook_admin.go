@@ -75,15 +75,7 @@ func (s *Sandbox) handleAdminWebhooks(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	groups, err := s.store.Groups(ctx)
-	if err != nil {
-		return err
-	}
-	users, err := s.store.Users(ctx)
-	if err != nil {
-		return err
-	}
-	mems, err := s.store.Memberships(ctx)
+	groups, users, mems, err := s.adminWorld(ctx)
 	if err != nil {
 		return err
 	}
