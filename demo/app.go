@@ -39,7 +39,6 @@ type App struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	pages    map[string]*template.Template
-	webhooks map[string]*webhookRoute
 	accounts map[string]*account.Client
 	// httpClient, when set, makes the platform calls (Connec!, account).
 	httpClient *http.Client
@@ -100,7 +99,7 @@ func New(ctx context.Context, reg *maestrano.Registry, opts ...Option) (*App, er
 		return nil, err
 	}
 	a := &App{mux: http.NewServeMux(), reg: reg, db: d, now: cf.now, logger: cf.logger, pages: pages,
-		webhooks: map[string]*webhookRoute{}, accounts: map[string]*account.Client{}, httpClient: cf.httpClient}
+		accounts: map[string]*account.Client{}, httpClient: cf.httpClient}
 	if err := a.routes(cf, key); err != nil {
 		d.close()
 		return nil, err
@@ -169,7 +168,6 @@ func (a *App) routes(cf appConfig, key []byte) error {
 		if err != nil {
 			return err
 		}
-		a.webhookRoutes(mp)
 		var accOpts []account.Option
 		if cf.httpClient != nil {
 			accOpts = append(accOpts, account.WithHTTPClient(cf.httpClient))
@@ -178,8 +176,12 @@ func (a *App) routes(cf appConfig, key []byte) error {
 			return err
 		}
 	}
+	if err := a.accountWebhooks(cf.logger); err != nil {
+		return err
+	}
 	a.mux.Handle("GET /{$}", a.mw.Optional(http.HandlerFunc(a.handleHome)))
 	a.mux.Handle("POST /logout", a.mw.Require(a.page(func(w http.ResponseWriter, r *http.Request, _ *request) {
+		clearCSRFNonce(w, r)
 		a.mw.Logout().ServeHTTP(w, r)
 	})))
 	a.mux.Handle("GET /events", a.mw.Require(a.page(a.handleEvents)))
@@ -212,9 +214,12 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // onLogin is the SDK's login callback: the user, group and membership are
 // found or created in the app's own database.
-func (a *App) onLogin(_ http.ResponseWriter, r *http.Request, id *sso.Identity) error {
-	_, err := a.db.findOrCreateForMaestrano(r.Context(), id)
-	return err
+func (a *App) onLogin(w http.ResponseWriter, r *http.Request, id *sso.Identity) error {
+	if _, err := a.db.findOrCreateForMaestrano(r.Context(), id); err != nil {
+		return err
+	}
+	newCSRFNonce(w, r) // a new session: new CSRF tokens
+	return nil
 }
 
 // loginFailed shows why a login did not complete. The user sees a message
@@ -270,6 +275,7 @@ func (a *App) idpUnavailable(w http.ResponseWriter, _ *http.Request, svc *sso.Se
 type request struct {
 	session sso.Session
 	user    *localUser
+	nonce   string // the session's CSRF nonce ("" on a POST without one)
 	csrf    string
 }
 
@@ -323,7 +329,13 @@ func (a *App) logged(w http.ResponseWriter, r *http.Request) (*request, bool) {
 		a.errorPage(w, http.StatusForbidden, errorPage{Title: "Access removed", Message: msg})
 		return nil, false
 	}
-	return &request{session: sess, user: lu, csrf: a.csrfToken(sess)}, true
+	nonce := csrfNonce(r)
+	if nonce == "" && r.Method != http.MethodPost {
+		// A session from before nonces (or whose cookie went): start one,
+		// so that the page's forms carry a token that verifies.
+		nonce = newCSRFNonce(w, r)
+	}
+	return &request{session: sess, user: lu, nonce: nonce, csrf: a.csrfToken(nonce, sess)}, true
 }
 
 func (a *App) handleHome(w http.ResponseWriter, r *http.Request) {

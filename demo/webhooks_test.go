@@ -130,3 +130,36 @@ func TestCSRF(t *testing.T) {
 	}
 	wantIdentity(t, b.Get(p.appURL+"/"), map[string]string{"user-uid": "usr-1"})
 }
+
+// TestCSRFBoundToSession: the token belongs to one login session, not to
+// the user: two logins of the same user get different tokens, and after a
+// new login the old session's token is refused.
+func TestCSRFBoundToSession(t *testing.T) {
+	t.Parallel()
+	p := start(t)
+	b := flowtest.NewBrowser(t)
+	first := flowtest.Field(b.Login(p.initURL, "usr-1", "cld-1").Body, "csrf_token")
+	other := flowtest.NewBrowser(t)
+	elsewhere := flowtest.Field(other.Login(p.initURL, "usr-1", "cld-1").Body, "csrf_token")
+	second := flowtest.Field(b.Login(p.initURL, "usr-1", "cld-1").Body, "csrf_token")
+	if first == "" || first == elsewhere || first == second || second == elsewhere {
+		t.Fatalf("tokens of three logins of usr-1 in cld-1: %q %q %q", first, elsewhere, second)
+	}
+	// The token is stable within a session.
+	if again := flowtest.Field(b.Get(p.appURL+"/").Body, "csrf_token"); again != second {
+		t.Errorf("token changed within the session: %q then %q", second, again)
+	}
+	for name, token := range map[string]string{"the old session's": first, "the same user's other session's": elsewhere} {
+		page := b.PostForm(p.appURL+"/data/organizations", url.Values{"csrf_token": {token}, "name": {"Stale"}})
+		if page.Status != http.StatusForbidden || !strings.Contains(page.Body, "CSRF") {
+			t.Errorf("post with %s token: status %d, want 403", name, page.Status)
+		}
+	}
+	if page := b.PostForm(p.appURL+"/data/organizations", url.Values{"csrf_token": {second}, "name": {"Fresh"}}); page.Status >= 400 {
+		t.Errorf("post with the session's token: status %d: %.500s", page.Status, page.Body)
+	}
+	// The other browser's session goes on with its own token.
+	if page := other.PostForm(p.appURL+"/data/organizations", url.Values{"csrf_token": {elsewhere}, "name": {"Other"}}); page.Status >= 400 {
+		t.Errorf("post in the other session: status %d: %.500s", page.Status, page.Body)
+	}
+}

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -211,12 +213,20 @@ func readParams(r *http.Request) (params, *accountResult) {
 		res := accountFail(http.StatusBadRequest, "request", msg)
 		return params{}, &res
 	}
+	fail := func(err error) (params, *accountResult) {
+		var dup *duplicateParamError
+		if errors.As(err, &dup) {
+			res := accountFail(http.StatusBadRequest, dup.name, msgGivenTwice)
+			return params{}, &res
+		}
+		return bad(err.Error())
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return bad("malformed query string")
 	}
 	if err := addValues(&p, q); err != nil {
-		return bad(err.Error())
+		return fail(err)
 	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Body == nil {
 		return p, nil
@@ -236,7 +246,7 @@ func readParams(r *http.Request) (params, *accountResult) {
 	switch {
 	case isJSON:
 		if err := addJSON(&p, body); err != nil {
-			return bad(err.Error())
+			return fail(err)
 		}
 	case ct == "application/x-www-form-urlencoded" || ct == "":
 		form, err := url.ParseQuery(string(body))
@@ -244,7 +254,7 @@ func readParams(r *http.Request) (params, *accountResult) {
 			return bad("malformed form body")
 		}
 		if err := addValues(&p, form); err != nil {
-			return bad(err.Error())
+			return fail(err)
 		}
 	default:
 		return bad("unsupported content type " + strconv.Quote(clip(ct)) + " (send application/x-www-form-urlencoded or application/json)")
@@ -252,22 +262,82 @@ func readParams(r *http.Request) (params, *accountResult) {
 	return p, nil
 }
 
-// addValues adds form values: the first value of each name, with a nested
-// name "x[y]" reduced to "y" (Ruby and PHP nest under the resource name).
+// msgGivenTwice is the error on a parameter a request gives more than once.
+const msgGivenTwice = "is given more than once"
+
+// duplicateParamError is a parameter given twice in one part of a request
+// (the query string, the form or the JSON body): which value was meant is
+// unknown, so the request is refused rather than one value picked.
+type duplicateParamError struct{ name string }
+
+func (e *duplicateParamError) Error() string {
+	return "parameter " + strconv.Quote(e.name) + " " + msgGivenTwice
+}
+
+// addValues adds form values, with a nested name "x[y]" reduced to "y"
+// (Ruby and PHP nest under the resource name). A name given twice, also as
+// "y" and "x[y]", is a *duplicateParamError.
 func addValues(p *params, v url.Values) error {
 	if len(v) > maxAccountParams {
 		return fmt.Errorf("too many parameters (limit %d)", maxAccountParams)
 	}
-	for name, vals := range v {
+	seen := make(map[string]bool, len(v))
+	for _, raw := range slices.Sorted(maps.Keys(v)) {
+		vals, name := v[raw], raw
 		if i := strings.IndexByte(name, '['); i > 0 && strings.HasSuffix(name, "]") {
 			name = name[i+1 : len(name)-1]
 		}
 		if name == "" || len(vals) == 0 {
 			continue
 		}
+		if len(vals) > 1 || seen[name] {
+			return &duplicateParamError{name: clip(name)}
+		}
+		seen[name] = true
 		p.set(name, vals[0])
 	}
 	return nil
+}
+
+// duplicateKey returns the first member name that an object of the JSON
+// value b has twice ("" when none does). b is valid JSON.
+func duplicateKey(b []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	// One set of names per open object; nil for an open array.
+	var stack []map[string]bool
+	expectKey := func() bool { return len(stack) > 0 && stack[len(stack)-1] != nil }
+	afterKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, map[string]bool{})
+			case '[':
+				stack = append(stack, nil)
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			afterKey = false
+			continue
+		case string:
+			if expectKey() && !afterKey {
+				top := stack[len(stack)-1]
+				if top[t] {
+					return t
+				}
+				top[t] = true
+				afterKey = true
+				continue
+			}
+		}
+		afterKey = false
+	}
 }
 
 // addJSON adds the members of a JSON object body. Scalars are kept as text;
@@ -286,18 +356,31 @@ func addJSON(p *params, body []byte) error {
 	if len(obj) > maxAccountParams {
 		return fmt.Errorf("too many parameters (limit %d)", maxAccountParams)
 	}
+	if k := duplicateKey(body); k != "" {
+		return &duplicateParamError{name: clip(k)}
+	}
+	seen := map[string]bool{}
+	set := func(k, v string) error {
+		if seen[k] {
+			return &duplicateParamError{name: clip(k)} // flat and under the resource wrapper
+		}
+		seen[k] = true
+		p.set(k, v)
+		return nil
+	}
 	var add func(m map[string]any, depth int) error
 	add = func(m map[string]any, depth int) error {
 		for k, v := range m {
+			var err error
 			switch x := v.(type) {
 			case nil:
 				continue
 			case string:
-				p.set(k, x)
+				err = set(k, x)
 			case json.Number:
-				p.set(k, x.String())
+				err = set(k, x.String())
 			case bool:
-				p.set(k, strconv.FormatBool(x))
+				err = set(k, strconv.FormatBool(x))
 			case map[string]any:
 				if depth > 0 || len(x) > maxAccountParams {
 					return fmt.Errorf("parameter %q: nested objects are not supported", clip(k))
@@ -307,6 +390,9 @@ func addJSON(p *params, body []byte) error {
 				}
 			default:
 				return fmt.Errorf("parameter %q: arrays are not supported", clip(k))
+			}
+			if err != nil {
+				return err
 			}
 		}
 		return nil

@@ -50,27 +50,42 @@ func (s *Sandbox) scopedGroup(ctx context.Context, app store.App, p params) (gro
 	return gid, ok, err
 }
 
-func (s *Sandbox) handleListBills(r *http.Request, app store.App, p params) (accountResult, error) {
+// listOwned answers a list of the app's objects (list), scoped to the
+// group_id parameter and filtered by the others, in their wire shape.
+func listOwned[T, W any](s *Sandbox, r *http.Request, app store.App, p params,
+	list func(ctx context.Context, appUID, groupUID string) ([]T, error), shape func(T) W) (accountResult, error) {
 	gid, ok, err := s.scopedGroup(r.Context(), app, p)
 	if err != nil || !ok {
-		return accountOK([]AccountBill{}), err
+		return accountOK([]W{}), err
 	}
-	bills, err := s.store.Bills(r.Context(), app.UID, gid)
+	items, err := list(r.Context(), app.UID, gid)
 	if err != nil {
 		return accountResult{}, err
 	}
-	return listResult(mapAll(bills, accountBill), p, "group_id")
+	return listResult(mapAll(items, shape), p, "group_id")
 }
 
-func (s *Sandbox) handleShowBill(r *http.Request, app store.App, _ params) (accountResult, error) {
-	b, err := s.store.Bill(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && b.AppUID != app.UID) {
+// showOwned answers the object the path's {id} names (get) in its wire
+// shape; one that does not exist, or is another app's (owner), is the
+// platform's "id does not exist" with HTTP 200 (§4.2).
+func showOwned[T, W any](r *http.Request, app store.App, get func(ctx context.Context, uid string) (T, error),
+	owner func(T) string, shape func(T) W) (accountResult, error) {
+	v, err := get(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && owner(v) != app.UID) {
 		return accountFail(http.StatusOK, "id", msgDoesNotExist), nil
 	}
 	if err != nil {
 		return accountResult{}, err
 	}
-	return accountOK(accountBill(b)), nil
+	return accountOK(shape(v)), nil
+}
+
+func (s *Sandbox) handleListBills(r *http.Request, app store.App, p params) (accountResult, error) {
+	return listOwned(s, r, app, p, s.store.Bills, accountBill)
+}
+
+func (s *Sandbox) handleShowBill(r *http.Request, app store.App, _ params) (accountResult, error) {
+	return showOwned(r, app, s.store.Bill, func(b store.Bill) string { return b.AppUID }, accountBill)
 }
 
 func (s *Sandbox) handleCancelBill(r *http.Request, app store.App, _ params) (accountResult, error) {
@@ -211,26 +226,11 @@ func (s *Sandbox) handleCreateBill(r *http.Request, app store.App, p params) (ac
 }
 
 func (s *Sandbox) handleListRecurringBills(r *http.Request, app store.App, p params) (accountResult, error) {
-	gid, ok, err := s.scopedGroup(r.Context(), app, p)
-	if err != nil || !ok {
-		return accountOK([]AccountRecurringBill{}), err
-	}
-	bills, err := s.store.RecurringBills(r.Context(), app.UID, gid)
-	if err != nil {
-		return accountResult{}, err
-	}
-	return listResult(mapAll(bills, accountRecurringBill), p, "group_id")
+	return listOwned(s, r, app, p, s.store.RecurringBills, accountRecurringBill)
 }
 
 func (s *Sandbox) handleShowRecurringBill(r *http.Request, app store.App, _ params) (accountResult, error) {
-	b, err := s.store.RecurringBill(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && b.AppUID != app.UID) {
-		return accountFail(http.StatusOK, "id", msgDoesNotExist), nil
-	}
-	if err != nil {
-		return accountResult{}, err
-	}
-	return accountOK(accountRecurringBill(b)), nil
+	return showOwned(r, app, s.store.RecurringBill, func(b store.RecurringBill) string { return b.AppUID }, accountRecurringBill)
 }
 
 func (s *Sandbox) handleCancelRecurringBill(r *http.Request, app store.App, _ params) (accountResult, error) {

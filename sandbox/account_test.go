@@ -580,3 +580,46 @@ func TestAccountAdminBillStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountDuplicateParams: a parameter given twice in the query, the
+// form or the JSON body (also flat and under the resource wrapper) is
+// refused with 400 naming it, and nothing is created; the body still
+// overrides the query string.
+func TestAccountDuplicateParams(t *testing.T) {
+	t.Parallel()
+	e := setupWorld(t)
+	_, env := e.call(t, "GET", "/api/v1/account/bills", app1, "", "")
+	before := len(data[[]sandbox.AccountBill](t, env))
+	ok := "group_id=cld-1&description=Setup&"
+	for _, tc := range []struct {
+		name, path, ct, body, field string
+	}{
+		{"form, same name", "/api/v1/account/bills", form, ok + "price_cents=1&price_cents=100000", "price_cents"},
+		{"form, flat and nested", "/api/v1/account/bills", form, ok + "price_cents=1&bill[price_cents]=2", "price_cents"},
+		{"form, nested twice", "/api/v1/account/bills", form, ok + "bill[currency]=USD&bill[currency]=EUR&price_cents=1", "currency"},
+		{"query, same name", "/api/v1/account/bills?price_cents=1&price_cents=2", form, ok, "price_cents"},
+		{"JSON, same key", "/api/v1/account/bills", jsonType, `{"group_id":"cld-1","description":"Setup","price_cents":1,"price_cents":100000}`, "price_cents"},
+		{"JSON, same key in the wrapper", "/api/v1/account/bills", jsonType, `{"bill":{"group_id":"cld-1","description":"d","group_id":"cld-2","price_cents":1}}`, "group_id"},
+		{"JSON, flat and wrapped", "/api/v1/account/bills", jsonType, `{"price_cents":1,"bill":{"group_id":"cld-1","description":"d","price_cents":2}}`, "price_cents"},
+		{"JSON, recurring bill", "/api/v1/account/recurring_bills", jsonType, `{"group_id":"cld-1","description":"d","price_cents":1,"period":"month","period":"year"}`, "period"},
+	} {
+		status, env := e.call(t, "POST", tc.path, app1, tc.ct, tc.body)
+		if status != http.StatusBadRequest || len(env.Errors) != 1 || len(env.Errors[tc.field]) != 1 || env.Errors[tc.field][0] != "is given more than once" {
+			t.Errorf("%s: %d %+v", tc.name, status, env)
+		}
+	}
+	_, env = e.call(t, "GET", "/api/v1/account/bills", app1, "", "")
+	if n := len(data[[]sandbox.AccountBill](t, env)); n != before {
+		t.Errorf("refused requests created %d bills", n-before)
+	}
+	// The body overrides the query string (they are two parts, not a duplicate).
+	status, env := e.call(t, "POST", "/api/v1/account/bills?description=query", app1, jsonType,
+		`{"group_id":"cld-1","description":"body","price_cents":5}`)
+	if status != 200 || data[sandbox.AccountBill](t, env).Description != "body" {
+		t.Errorf("JSON body over query: %d %+v", status, env)
+	}
+	status, env = e.call(t, "POST", "/api/v1/account/bills?description=query", app1, form, "group_id=cld-1&description=body&price_cents=5")
+	if status != 200 || data[sandbox.AccountBill](t, env).Description != "body" {
+		t.Errorf("body over query: %d %+v", status, env)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"strings"
 
 	"github.com/maestrano-go/maestrano/sandbox/store"
 )
@@ -94,7 +95,7 @@ func LookupApp(ctx context.Context, dataDir, appUID, baseURL string) (AppInfo, e
 	}
 	a, err := st.App(ctx, appUID)
 	if errors.Is(err, store.ErrNotFound) {
-		return AppInfo{}, fmt.Errorf("sandbox: unknown app %q: %w", clip(appUID), store.ErrNotFound)
+		return AppInfo{}, unknownAppError(ctx, st, appUID)
 	}
 	if err != nil {
 		return AppInfo{}, fmt.Errorf("sandbox: %w", err)
@@ -104,6 +105,30 @@ func LookupApp(ctx context.Context, dataDir, appUID, baseURL string) (AppInfo, e
 		return AppInfo{}, fmt.Errorf("sandbox: %w", err)
 	}
 	return appInfoFrom(ctx, st, envs, baseURL, a)
+}
+
+// maxListedApps bounds the app uids an unknown-app error lists.
+const maxListedApps = 20
+
+// unknownAppError says that appUID is no app of st and lists those that
+// are, so that the caller can correct it. It wraps store.ErrNotFound.
+func unknownAppError(ctx context.Context, st *store.Store, appUID string) error {
+	apps, err := st.Apps(ctx)
+	if err != nil {
+		return fmt.Errorf("sandbox: unknown app %q: %w", clip(appUID), store.ErrNotFound)
+	}
+	uids := make([]string, 0, min(len(apps), maxListedApps))
+	for _, a := range apps[:min(len(apps), maxListedApps)] {
+		uids = append(uids, a.UID)
+	}
+	known := "this sandbox has no app"
+	if len(uids) > 0 {
+		known = "the apps are " + strings.Join(uids, ", ")
+		if len(apps) > len(uids) {
+			known += fmt.Sprintf(" and %d more", len(apps)-len(uids))
+		}
+	}
+	return fmt.Errorf("sandbox: unknown app %q (%s): %w", clip(appUID), known, store.ErrNotFound)
 }
 
 // Seeded reports whether [Open] seeded the database (a fresh data

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -24,6 +25,23 @@ type adminData struct {
 	DevPlatformURL string
 }
 
+// adminWorld loads the groups, users and memberships the admin pages show.
+func (s *Sandbox) adminWorld(ctx context.Context) ([]store.Group, []store.User, []store.Membership, error) {
+	groups, err := s.store.Groups(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	mems, err := s.store.Memberships(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return groups, users, mems, nil
+}
+
 // handleAdmin serves GET / and GET /admin: the state of the sandbox, with a
 // button per user to rotate their SSO session.
 func (s *Sandbox) handleAdmin(w http.ResponseWriter, r *http.Request) error {
@@ -36,15 +54,7 @@ func (s *Sandbox) handleAdmin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	groups, err := s.store.Groups(ctx)
-	if err != nil {
-		return err
-	}
-	users, err := s.store.Users(ctx)
-	if err != nil {
-		return err
-	}
-	mems, err := s.store.Memberships(ctx)
+	groups, users, mems, err := s.adminWorld(ctx)
 	if err != nil {
 		return err
 	}
@@ -90,17 +100,25 @@ func (s *Sandbox) checkSameOrigin(r *http.Request) error {
 // handleAdminRotate serves POST /admin/users/{uid}/rotate_session, the admin
 // page's button, and redirects back to /admin.
 func (s *Sandbox) handleAdminRotate(w http.ResponseWriter, r *http.Request) error {
+	uid := r.PathValue("uid")
+	return s.adminAction(w, r, "/admin", "User not found", "There is no user "+clip(uid)+" on this platform.",
+		func(ctx context.Context) error { return s.RotateSession(ctx, uid) })
+}
+
+// adminAction serves an admin page's button: a same-origin POST that runs
+// do, then goes back to the page back. A target do does not find
+// (store.ErrNotFound) is the 404 page with title and msg.
+func (s *Sandbox) adminAction(w http.ResponseWriter, r *http.Request, back, title, msg string, do func(context.Context) error) error {
 	if err := s.checkSameOrigin(r); err != nil {
 		return err
 	}
-	uid := r.PathValue("uid")
-	if err := s.RotateSession(r.Context(), uid); err != nil {
+	if err := do(r.Context()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return errPage(http.StatusNotFound, "User not found", "There is no user "+clip(uid)+" on this platform.")
+			return errPage(http.StatusNotFound, title, msg)
 		}
 		return err
 	}
-	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }
 

@@ -2,9 +2,11 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -76,8 +78,12 @@ func invalid(w http.ResponseWriter, errs store.FieldErrors) error {
 }
 
 // readAdminJSON decodes the (bounded) body into v: one JSON object, no
-// unknown members, nothing after it.
+// unknown members, nothing after it, sent as application/json (415
+// otherwise, so that a form post from a page cannot pass for the API).
 func readAdminJSON(r *http.Request, v any) error {
+	if ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || ct != "application/json" {
+		return errStatus(http.StatusUnsupportedMediaType, "the body must be sent with Content-Type: application/json")
+	}
 	b, err := io.ReadAll(r.Body)
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
@@ -177,13 +183,41 @@ func (s *Sandbox) handleAPIApps(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Sandbox) apiAppByPath(r *http.Request) (store.App, error) {
-	uid := r.PathValue("uid")
-	a, err := s.store.App(r.Context(), uid)
+// apiLoad loads, with get, the object uid names; an unknown one is the
+// admin API's 404 "unknown <kind> <uid>".
+func apiLoad[T any](ctx context.Context, kind, uid string, get func(context.Context, string) (T, error)) (T, error) {
+	v, err := get(ctx, uid)
 	if errors.Is(err, store.ErrNotFound) {
-		return a, notFound("unknown app " + clip(uid))
+		return v, notFound("unknown " + kind + " " + clip(uid))
 	}
-	return a, err
+	return v, err
+}
+
+// apiUser loads a user by its real or virtual uid.
+func (s *Sandbox) apiUser(ctx context.Context, uid string) (store.User, error) {
+	return apiLoad(ctx, "user", uid, func(ctx context.Context, uid string) (store.User, error) {
+		return s.store.User(ctx, realUserUID(uid))
+	})
+}
+
+// writeWithMemberships answers status with shape(v, every membership): a
+// group or user of the admin API.
+func writeWithMemberships[T, O any](w http.ResponseWriter, r *http.Request, st Storage, status int, v T,
+	shape func(T, []store.Membership) (O, error)) error {
+	mems, err := st.Memberships(r.Context())
+	if err != nil {
+		return err
+	}
+	out, err := shape(v, mems)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, status, out)
+	return nil
+}
+
+func (s *Sandbox) apiAppByPath(r *http.Request) (store.App, error) {
+	return apiLoad(r.Context(), "app", r.PathValue("uid"), s.store.App)
 }
 
 func (s *Sandbox) handleAPIApp(w http.ResponseWriter, r *http.Request) error {
@@ -348,23 +382,13 @@ func (s *Sandbox) handleAPIGroups(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Sandbox) writeAdminGroup(w http.ResponseWriter, r *http.Request, status int, uid string) error {
-	g, err := s.store.Group(r.Context(), uid)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("unknown group " + clip(uid))
-	}
+	g, err := apiLoad(r.Context(), "group", uid, s.store.Group)
 	if err != nil {
 		return err
 	}
-	mems, err := s.store.Memberships(r.Context())
-	if err != nil {
-		return err
-	}
-	ag, err := s.adminGroup(r, g, mems)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, status, ag)
-	return nil
+	return writeWithMemberships(w, r, s.store, status, g, func(g store.Group, mems []store.Membership) (AdminGroup, error) {
+		return s.adminGroup(r, g, mems)
+	})
 }
 
 func (s *Sandbox) handleAPIGroup(w http.ResponseWriter, r *http.Request) error {
@@ -496,11 +520,7 @@ func (s *Sandbox) handleAPIGroupCreate(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Sandbox) handleAPIGroupPatch(w http.ResponseWriter, r *http.Request) error {
-	uid := r.PathValue("uid")
-	g, err := s.store.Group(r.Context(), uid)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("unknown group " + clip(uid))
-	}
+	g, err := apiLoad(r.Context(), "group", r.PathValue("uid"), s.store.Group)
 	if err != nil {
 		return err
 	}
@@ -564,19 +584,13 @@ func (s *Sandbox) handleAPIUsers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Sandbox) writeAdminUser(w http.ResponseWriter, r *http.Request, status int, uid string) error {
-	u, err := s.store.User(r.Context(), realUserUID(uid))
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("unknown user " + clip(uid))
-	}
+	u, err := s.apiUser(r.Context(), uid)
 	if err != nil {
 		return err
 	}
-	mems, err := s.store.Memberships(r.Context())
-	if err != nil {
-		return err
-	}
-	writeJSON(w, status, adminAPIUser(u, mems))
-	return nil
+	return writeWithMemberships(w, r, s.store, status, u, func(u store.User, mems []store.Membership) (AdminUser, error) {
+		return adminAPIUser(u, mems), nil
+	})
 }
 
 func (s *Sandbox) handleAPIUser(w http.ResponseWriter, r *http.Request) error {
@@ -643,11 +657,7 @@ func (s *Sandbox) handleAPIUserCreate(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Sandbox) handleAPIUserPatch(w http.ResponseWriter, r *http.Request) error {
-	uid := realUserUID(r.PathValue("uid"))
-	u, err := s.store.User(r.Context(), uid)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("unknown user " + clip(uid))
-	}
+	u, err := s.apiUser(r.Context(), r.PathValue("uid"))
 	if err != nil {
 		return err
 	}
@@ -708,30 +718,24 @@ func (s *Sandbox) handleAPISetMembership(w http.ResponseWriter, r *http.Request)
 
 // --- bills
 
-func (s *Sandbox) handleAPIBills(w http.ResponseWriter, r *http.Request) error {
-	bills, err := s.store.Bills(r.Context(), "", "")
+// writeAllBills answers {key: [every bill of list, of every app, in its
+// account API shape]}.
+func writeAllBills[T, W any](w http.ResponseWriter, r *http.Request, key string,
+	list func(ctx context.Context, appUID, groupUID string) ([]T, error), shape func(T) W) error {
+	items, err := list(r.Context(), "", "")
 	if err != nil {
 		return err
 	}
-	out := mapAll(bills, accountBill)
-	if out == nil {
-		out = []AccountBill{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"bills": out})
+	writeJSON(w, http.StatusOK, map[string]any{key: mapAll(items, shape)}) // [] when there is none
 	return nil
 }
 
+func (s *Sandbox) handleAPIBills(w http.ResponseWriter, r *http.Request) error {
+	return writeAllBills(w, r, "bills", s.store.Bills, accountBill)
+}
+
 func (s *Sandbox) handleAPIRecurringBills(w http.ResponseWriter, r *http.Request) error {
-	bills, err := s.store.RecurringBills(r.Context(), "", "")
-	if err != nil {
-		return err
-	}
-	out := mapAll(bills, accountRecurringBill)
-	if out == nil {
-		out = []AccountRecurringBill{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"recurring_bills": out})
-	return nil
+	return writeAllBills(w, r, "recurring_bills", s.store.RecurringBills, accountRecurringBill)
 }
 
 // --- Connec! entities as another app

@@ -274,6 +274,18 @@ func TestAdminAPIBadInput(t *testing.T) {
 			t.Errorf("%s %s %.60q: %d %.300s, want %d with %q", tt.method, tt.path, tt.body, status, b, tt.status, tt.want)
 		}
 	}
+	// A JSON body must say so: any other Content-Type, or none, is 415.
+	for _, wr := range writes {
+		for _, ct := range [][]string{{"text/plain"}, {"application/x-www-form-urlencoded"}, {"application/jsonp"}, {"application/json;;"}, {}} {
+			status, b := e.api(t, wr.method, wr.path, `{}`, http.Header{"Content-Type": ct})
+			if status != http.StatusUnsupportedMediaType || !strings.Contains(b, "Content-Type: application/json") {
+				t.Errorf("%s %s with Content-Type %q: %d %s", wr.method, wr.path, ct, status, b)
+			}
+		}
+		if status, b := e.api(t, wr.method, wr.path, `{}`, http.Header{"Content-Type": {"Application/JSON; charset=utf-8"}}); status == http.StatusUnsupportedMediaType {
+			t.Errorf("%s %s with a charset: %d %s", wr.method, wr.path, status, b)
+		}
+	}
 	// No credentials: 401 on every admin route, before reading the body.
 	for _, wr := range append(writes, struct{ method, path string }{"GET", "/api/sandbox/v1/users"}) {
 		if status, b := e.api(t, wr.method, wr.path, `{}`, basic("nobody", "wrong")); status != 401 || !strings.Contains(b, "invalid environment credentials") {

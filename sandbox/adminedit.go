@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -123,14 +124,11 @@ func (s *Sandbox) environmentNames() []string {
 }
 
 func (s *Sandbox) handleAdminApp(w http.ResponseWriter, r *http.Request) error {
-	uid := r.PathValue("uid")
-	app, err := s.store.App(r.Context(), uid)
-	if errors.Is(err, store.ErrNotFound) {
-		return adminNotFound("app", uid)
-	}
+	app, err := adminByPath(r, "app", s.store.App)
 	if err != nil {
 		return err
 	}
+	uid := app.UID
 	mp, err := s.store.AppMarketplace(r.Context(), uid)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -148,14 +146,11 @@ func (s *Sandbox) handleAdminApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Sandbox) handleAdminAppSave(w http.ResponseWriter, r *http.Request) error {
-	uid := r.PathValue("uid")
-	app, err := s.store.App(r.Context(), uid)
-	if errors.Is(err, store.ErrNotFound) {
-		return adminNotFound("app", uid)
-	}
+	app, err := adminByPath(r, "app", s.store.App)
 	if err != nil {
 		return err
 	}
+	uid := app.UID
 	errs := store.FieldErrors{}
 	app.Name = formValue(r, "name")
 	if err := store.CheckText(app.Name, 200); err != nil || app.Name == "" {
@@ -462,26 +457,39 @@ func (s *Sandbox) adminGroupData(r *http.Request, g store.Group) (adminGroupData
 	return d, nil
 }
 
-func (s *Sandbox) adminGroupByPath(r *http.Request) (store.Group, error) {
+// adminByPath loads, with get, the object the path's {uid} names; an
+// unknown one is the admin's 404 page for kind ("group", "user", …).
+func adminByPath[T any](r *http.Request, kind string, get func(context.Context, string) (T, error)) (T, error) {
 	uid := r.PathValue("uid")
-	g, err := s.store.Group(r.Context(), uid)
+	v, err := get(r.Context(), uid)
 	if errors.Is(err, store.ErrNotFound) {
-		return g, adminNotFound("group", uid)
+		return v, adminNotFound(kind, uid)
 	}
-	return g, err
+	return v, err
+}
+
+// adminShow renders tmpl with the page data (data) of the object the path
+// names (load).
+func adminShow[T, D any](s *Sandbox, w http.ResponseWriter, r *http.Request, load func(*http.Request) (T, error),
+	data func(*http.Request, T) (D, error), tmpl string) error {
+	v, err := load(r)
+	if err != nil {
+		return err
+	}
+	d, err := data(r, v)
+	if err != nil {
+		return err
+	}
+	s.renderPage(w, http.StatusOK, tmpl, d)
+	return nil
+}
+
+func (s *Sandbox) adminGroupByPath(r *http.Request) (store.Group, error) {
+	return adminByPath(r, "group", s.store.Group)
 }
 
 func (s *Sandbox) handleAdminGroup(w http.ResponseWriter, r *http.Request) error {
-	g, err := s.adminGroupByPath(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.adminGroupData(r, g)
-	if err != nil {
-		return err
-	}
-	s.renderPage(w, http.StatusOK, "admin_group.html", d)
-	return nil
+	return adminShow(s, w, r, s.adminGroupByPath, s.adminGroupData, "admin_group.html")
 }
 
 func (s *Sandbox) handleAdminGroupSave(w http.ResponseWriter, r *http.Request) error {
@@ -637,25 +645,11 @@ func (s *Sandbox) adminUserData(r *http.Request, u store.User) (adminUserData, e
 }
 
 func (s *Sandbox) adminUserByPath(r *http.Request) (store.User, error) {
-	uid := r.PathValue("uid")
-	u, err := s.store.User(r.Context(), uid)
-	if errors.Is(err, store.ErrNotFound) {
-		return u, adminNotFound("user", uid)
-	}
-	return u, err
+	return adminByPath(r, "user", s.store.User)
 }
 
 func (s *Sandbox) handleAdminUser(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.adminUserByPath(r)
-	if err != nil {
-		return err
-	}
-	d, err := s.adminUserData(r, u)
-	if err != nil {
-		return err
-	}
-	s.renderPage(w, http.StatusOK, "admin_user.html", d)
-	return nil
+	return adminShow(s, w, r, s.adminUserByPath, s.adminUserData, "admin_user.html")
 }
 
 func (s *Sandbox) handleAdminUserSave(w http.ResponseWriter, r *http.Request) error {

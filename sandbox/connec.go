@@ -560,6 +560,9 @@ func (s *Sandbox) connecWrite(ctx context.Context, c connecCaller, coll, id stri
 	if create {
 		verb = "create"
 	}
+	if te := checkConnecTypes(coll, fields); te != nil {
+		return 0, nil, "", &connecError{status: http.StatusBadRequest, title: "Bad request", verb: verb, detail: te.Error()}
+	}
 	in, err := s.foldEntity(ctx, c.group, fields)
 	if err != nil {
 		var ce *connecError

@@ -158,6 +158,9 @@ func (s *Sandbox) handleAdminConnecWrite(w http.ResponseWriter, r *http.Request)
 	if err := decodeStrictJSON([]byte(edit.JSON), &fields); err != nil || fields == nil {
 		return fail("The entity must be a JSON object.")
 	}
+	if te := checkConnecTypes(coll, fields); te != nil {
+		return fail("The entity's " + te.Error() + ".")
+	}
 	in, err := s.foldEntity(ctx, g, fields)
 	if err != nil {
 		return fail("The entity's ids are malformed.")

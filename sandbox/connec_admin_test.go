@@ -24,10 +24,13 @@ func TestAdminConnec(t *testing.T) {
 		t.Fatalf("page: %d %s", status, page)
 	}
 	for _, want := range []string{`<form method="post" action="/admin/connec">`, `<option value="app-2">`, `<option value="">the admin</option>`,
-		`people of cld-2: 0`, `<a href="/admin/connec">Connec! entities</a>`} {
+		`people of cld-2: 0`, `<a href="/admin/connec">Connec! entities</a>`, `<h2>Create an entity in people</h2>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	if _, _, page := e.do(t, "GET", "/admin/connec?group=cld-2&collection=company", nil); !strings.Contains(page, `<h2>Set the company</h2>`) {
+		t.Error("the company page's heading is not \"Set the company\"")
 	}
 	_, _, admin := e.do(t, "GET", "/admin", nil)
 	if !strings.Contains(admin, `href="/admin/connec"`) {

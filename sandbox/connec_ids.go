@@ -167,7 +167,7 @@ func (s *Sandbox) foldRefs(ctx context.Context, group store.Group, x any) (any, 
 					return nil, err
 				}
 			}
-			return t, nil
+			return plainIDArray(ids), nil
 		}
 		for i, v := range t {
 			nv, err := s.foldRefs(ctx, group, v)
@@ -179,6 +179,21 @@ func (s *Sandbox) foldRefs(ctx context.Context, group store.Group, x any) (any, 
 		return t, nil
 	}
 	return x, nil
+}
+
+// plainIDArray is an id array that names no known entity, kept with its
+// ids as strings (a numeric external id becomes its decimal text), the form
+// clients decode.
+func plainIDArray(ids []store.ExternalID) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		m := map[string]any{"provider": id.Provider, "id": id.ID}
+		if id.Realm != "" {
+			m["realm"] = id.Realm
+		}
+		out[i] = m
+	}
+	return out
 }
 
 // asIDArray reports whether a is a non-empty id array.

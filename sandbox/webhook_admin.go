@@ -1,7 +1,7 @@
 package sandbox
 
 import (
-	"errors"
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -75,15 +75,7 @@ func (s *Sandbox) handleAdminWebhooks(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	groups, err := s.store.Groups(ctx)
-	if err != nil {
-		return err
-	}
-	users, err := s.store.Users(ctx)
-	if err != nil {
-		return err
-	}
-	mems, err := s.store.Memberships(ctx)
+	groups, users, mems, err := s.adminWorld(ctx)
 	if err != nil {
 		return err
 	}
@@ -134,49 +126,22 @@ func (s *Sandbox) handleAdminWebhooks(w http.ResponseWriter, r *http.Request) er
 
 // handleAdminRedeliver serves POST /admin/webhooks/{id}/redeliver.
 func (s *Sandbox) handleAdminRedeliver(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkSameOrigin(r); err != nil {
-		return err
-	}
 	id := r.PathValue("id")
-	if err := s.Redeliver(r.Context(), id); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return errPage(http.StatusNotFound, "Delivery not found", "There is no webhook delivery "+clip(id)+".")
-		}
-		return err
-	}
-	http.Redirect(w, r, "/admin/webhooks", http.StatusSeeOther)
-	return nil
+	return s.adminAction(w, r, "/admin/webhooks", "Delivery not found", "There is no webhook delivery "+clip(id)+".",
+		func(ctx context.Context) error { return s.Redeliver(ctx, id) })
 }
 
 // handleAdminRemoveGroup serves POST /admin/groups/{uid}/remove.
 func (s *Sandbox) handleAdminRemoveGroup(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkSameOrigin(r); err != nil {
-		return err
-	}
 	uid := r.PathValue("uid")
-	if _, err := s.RemoveGroup(r.Context(), uid); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return errPage(http.StatusNotFound, "Group not found", "There is no group "+clip(uid)+" on this platform.")
-		}
-		return err
-	}
-	http.Redirect(w, r, "/admin/webhooks", http.StatusSeeOther)
-	return nil
+	return s.adminAction(w, r, "/admin/webhooks", "Group not found", "There is no group "+clip(uid)+" on this platform.",
+		func(ctx context.Context) error { _, err := s.RemoveGroup(ctx, uid); return err })
 }
 
 // handleAdminRemoveMember serves POST
 // /admin/groups/{group_uid}/users/{uid}/remove.
 func (s *Sandbox) handleAdminRemoveMember(w http.ResponseWriter, r *http.Request) error {
-	if err := s.checkSameOrigin(r); err != nil {
-		return err
-	}
 	group, user := r.PathValue("group_uid"), r.PathValue("uid")
-	if _, err := s.RemoveMember(r.Context(), group, user); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return errPage(http.StatusNotFound, "Membership not found", "User "+clip(user)+" is not a member of group "+clip(group)+".")
-		}
-		return err
-	}
-	http.Redirect(w, r, "/admin/webhooks", http.StatusSeeOther)
-	return nil
+	return s.adminAction(w, r, "/admin/webhooks", "Membership not found", "User "+clip(user)+" is not a member of group "+clip(group)+".",
+		func(ctx context.Context) error { _, err := s.RemoveMember(ctx, group, user); return err })
 }

@@ -267,7 +267,7 @@ func TestSandboxEnvErrors(t *testing.T) {
 	data := t.TempDir()
 	_, stop := runSandboxUntilBanner(t, "--addr", "127.0.0.1:0", "--data", data)
 	err := NewMain(io.Discard, io.Discard).Run(t.Context(), []string{"sandbox", "env", "--data", data, "app-9"})
-	if err == nil || !strings.Contains(err.Error(), `unknown app "app-9"`) {
+	if err == nil || !strings.Contains(err.Error(), `unknown app "app-9" (the apps are app-1)`) {
 		t.Errorf("unknown app: %v", err)
 	}
 	stop()

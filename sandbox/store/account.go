@@ -486,15 +486,24 @@ func (s *Store) CreateBill(ctx context.Context, b Bill) (Bill, error) {
 	return b, wrap("create bill", err)
 }
 
+// nextID returns n, or when n is 0 the id after the largest of table
+// (a constant of this package, never input).
+func nextID(ctx context.Context, tx *sql.Tx, table string, n int64) (int64, error) {
+	if n != 0 {
+		return n, nil
+	}
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM `+table).Scan(&n)
+	return n, err
+}
+
 // insertBill inserts b with id n, or the next id when n is 0.
 func insertBill(ctx context.Context, tx *sql.Tx, b Bill, n int64) (Bill, error) {
-	if n == 0 {
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM bills`).Scan(&n); err != nil {
-			return Bill{}, err
-		}
+	n, err := nextID(ctx, tx, "bills", n)
+	if err != nil {
+		return Bill{}, err
 	}
 	b.UID = fmt.Sprintf("bill-%d", n)
-	_, err := tx.ExecContext(ctx, `INSERT INTO bills (id, `+billColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO bills (id, `+billColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		n, b.UID, b.AppUID, b.GroupUID, b.PriceCents, b.Currency, nullFloat(b.Units), b.Description,
 		nullTime(b.PeriodStartedAt), nullTime(b.PeriodEndedAt), b.ThirdParty, b.Status, formatTime(b.CreatedAt), formatTime(b.UpdatedAt))
 	return b, err
@@ -612,13 +621,12 @@ func (s *Store) CreateRecurringBill(ctx context.Context, b RecurringBill) (Recur
 }
 
 func insertRecurringBill(ctx context.Context, tx *sql.Tx, b RecurringBill, n int64) (RecurringBill, error) {
-	if n == 0 {
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM recurring_bills`).Scan(&n); err != nil {
-			return RecurringBill{}, err
-		}
+	n, err := nextID(ctx, tx, "recurring_bills", n)
+	if err != nil {
+		return RecurringBill{}, err
 	}
 	b.UID = fmt.Sprintf("rbill-%d", n)
-	_, err := tx.ExecContext(ctx, `INSERT INTO recurring_bills (id, `+recurringBillColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO recurring_bills (id, `+recurringBillColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		n, b.UID, b.AppUID, b.GroupUID, b.PriceCents, b.Currency, b.Description, b.Period, b.Frequency,
 		nullInt(b.Cycles), formatTime(b.StartDate), b.InitialCents, b.Status, nullTime(b.LastExecutionAt),
 		nullTime(b.NextExecutionAt), nullInt(b.RemainingCycles), formatTime(b.CreatedAt), formatTime(b.UpdatedAt))
@@ -628,15 +636,17 @@ func insertRecurringBill(ctx context.Context, tx *sql.Tx, b RecurringBill, n int
 // CancelRecurringBill cancels a recurring bill of the app (idempotent), or
 // returns [ErrNotFound].
 func (s *Store) CancelRecurringBill(ctx context.Context, appUID, uid string, now time.Time) (RecurringBill, error) {
-	res, err := s.exec(ctx, `UPDATE recurring_bills SET status = ?, updated_at = ?
+	_, err := s.exec(ctx, `UPDATE recurring_bills SET status = ?, updated_at = ?
 WHERE uid = ? AND app_uid = ? AND status <> ?`, RecurringCancelled, formatTime(now), uid, appUID, RecurringCancelled)
 	if err != nil {
 		return RecurringBill{}, wrap("cancel recurring bill", err)
 	}
-	_ = res
 	b, err := s.RecurringBill(ctx, uid)
-	if err != nil || b.AppUID != appUID {
+	switch {
+	case errors.Is(err, ErrNotFound) || (err == nil && b.AppUID != appUID):
 		return RecurringBill{}, ErrNotFound
+	case err != nil:
+		return RecurringBill{}, err // a failure, not an unknown bill
 	}
 	return b, nil
 }
