@@ -22,9 +22,6 @@ func TestSDKDependencies(t *testing.T) {
 	allowed := []string{
 		"github.com/maestrano-go/maestrano",
 		"github.com/beevik/etree",
-		"github.com/russellhaering/goxmldsig",
-		"github.com/mattermost/xml-roundtrip-validator",
-		"github.com/jonboulle/clockwork", // goxmldsig's clock
 	}
 	forbidden := []string{"github.com/maestrano-go/maestrano/sandbox", "github.com/maestrano-go/maestrano/demo", "github.com/maestrano-go/maestrano/internal/flowtest"}
 	for _, dep := range strings.Fields(string(out)) {
