@@ -88,17 +88,15 @@ func TestDoStopsWhenContextEnds(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	calls := 0
-	start := time.Now()
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
 	_, err := Policy{MaxRetries: DefaultMaxRetries, BaseDelay: time.Hour, MaxDelay: time.Hour}.Do(ctx, func() (*http.Response, error) {
 		calls++
 		return resp(503), nil
 	})
+	// With an hour of backoff, returning at all means the wait honoured
+	// the context (a wait that ignored it would hit the test timeout).
 	if !errors.Is(err, context.Canceled) || calls != 1 {
 		t.Fatalf("err %v after %d calls, want context.Canceled after 1", err, calls)
-	}
-	if time.Since(start) > 30*time.Second {
-		t.Fatal("the backoff wait ignored the context")
 	}
 }
 
