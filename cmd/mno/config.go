@@ -16,6 +16,12 @@ const configHelp = `usage: mno config show [flags]
 Shows what the developer platform returns for the environment: one block
 per marketplace the app is published on, secrets masked.
 
+examples:
+  eval "$(mno sandbox env app-1)"     # point at a running sandbox
+  mno config show
+  mno config show --json --marketplace maestrano
+  mno config show --config dev-platform.json
+
 Run "mno config show --help" for the flags.
 `
 
