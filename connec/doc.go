@@ -61,7 +61,9 @@
 // [NotificationHandler] is an http.Handler for
 // webhooks.connec.notification_path. It checks the platform's HTTP Basic
 // credentials against the marketplace in constant time, bounds the body,
-// decodes it into a [Notification] and calls the app's callback. With a
+// decodes it into a [Notification] and calls the app's callback. A record
+// that does not decode as its type is kept in Notification.Undecoded; the
+// others are delivered. With a
 // [DeliveryStore] ([WithDeliveryStore]) a redelivery carrying the same
 // X-Mno-Delivery-Id is dropped.
 package connec

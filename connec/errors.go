@@ -150,7 +150,7 @@ func snippet(body []byte) string {
 // the answer are not affected (see [Collection.List] and [Collection.All]).
 // Error never includes the record's content, which may be personal data.
 type DecodeError struct {
-	// URL is the URL called.
+	// URL is the URL called ("" for a record of a notification).
 	URL string
 	// Collection is the collection of the record at fault.
 	Collection string
@@ -175,6 +175,9 @@ type DecodeError struct {
 func (e *DecodeError) Error() string {
 	if e.Record == nil {
 		return fmt.Sprintf("connec: unexpected answer from %s: %v", e.URL, e.Err)
+	}
+	if e.URL == "" { // a notification
+		return fmt.Sprintf("connec: %s: %s", e.record(), e.problem())
 	}
 	return fmt.Sprintf("connec: %s from %s: %s", e.record(), e.URL, e.problem())
 }
