@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -161,33 +160,4 @@ func FuzzDecodeTypedPage(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { checkTypedPageAgrees(t, body) })
-}
-
-// BenchmarkDecodePage measures the page decoder on 100 typed invoices.
-func BenchmarkDecodePage(b *testing.B) {
-	one, err := os.ReadFile("testdata/records/invoices.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(one, &doc); err != nil {
-		b.Fatal(err)
-	}
-	var buf bytes.Buffer
-	buf.WriteString(`{"invoices":[`)
-	for i := range 100 {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.Write(doc["invoices"])
-	}
-	buf.WriteString(`],"pagination":{"skip":0,"top":100,"total":1000}}`)
-	resp := &transport.Response{Body: buf.Bytes(), URL: "http://x/"}
-	b.SetBytes(int64(buf.Len()))
-	b.ReportAllocs()
-	for b.Loop() {
-		if p, bad, err := decodePage[Invoice](resp, "invoices"); err != nil || len(p.Items) != 100 || len(bad) != 0 {
-			b.Fatal(err)
-		}
-	}
 }
