@@ -172,18 +172,8 @@ func New(mp *maestrano.Marketplace, opts ...Option) (*Client, error) {
 	if mp == nil {
 		return nil, errors.New("account: nil marketplace")
 	}
-	var problems []string
-	if mp.API.ID == "" {
-		problems = append(problems, "api.id is empty")
-	}
-	if mp.API.Key == "" {
-		problems = append(problems, "api.key is empty")
-	}
-	if mp.API.Host == "" {
-		problems = append(problems, "api.host is empty")
-	}
-	if len(problems) > 0 {
-		return nil, &maestrano.ConfigError{Marketplace: mp.Name, Problems: problems}
+	if err := transport.CheckMarketplace(mp, "api.host", mp.API.Host); err != nil {
+		return nil, err
 	}
 	cf := config{retry: retry.Policy{MaxRetries: DefaultRetries}, maxBody: DefaultMaxResponseBytes}
 	for _, opt := range opts {

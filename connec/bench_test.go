@@ -32,7 +32,8 @@ func invoicePage(b *testing.B) []byte {
 }
 
 // BenchmarkDecodeInvoicePage measures decoding one page into typed records
-// (which keep unknown members in Extra) against raw JSON records.
+// (which keep unknown members in Extra) with json.Unmarshal and with the
+// decoder of List and All (record by record), against raw JSON records.
 func BenchmarkDecodeInvoicePage(b *testing.B) {
 	page := invoicePage(b)
 	b.Run("typed", func(b *testing.B) {
@@ -42,6 +43,15 @@ func BenchmarkDecodeInvoicePage(b *testing.B) {
 			var v struct{ Invoices []connec.Invoice }
 			if err := json.Unmarshal(page, &v); err != nil || len(v.Invoices) != 100 {
 				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("page decoder", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if good, bad, err := connec.DecodeTypedPage[connec.Invoice](page, "invoices"); err != nil || good != 100 || bad != 0 {
+				b.Fatal(good, bad, err)
 			}
 		}
 	})

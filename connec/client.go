@@ -182,18 +182,8 @@ func New(mp *maestrano.Marketplace, groupID string, opts ...Option) (*Client, er
 	if mp == nil {
 		return nil, errors.New("connec: nil marketplace")
 	}
-	var problems []string
-	if mp.API.ID == "" {
-		problems = append(problems, "api.id is empty")
-	}
-	if mp.API.Key == "" {
-		problems = append(problems, "api.key is empty")
-	}
-	if mp.Connec.Host == "" {
-		problems = append(problems, "connec.host is empty")
-	}
-	if len(problems) > 0 {
-		return nil, &maestrano.ConfigError{Marketplace: mp.Name, Problems: problems}
+	if err := transport.CheckMarketplace(mp, "connec.host", mp.Connec.Host); err != nil {
+		return nil, err
 	}
 	if err := checkSegment("group id", groupID); err != nil {
 		return nil, err

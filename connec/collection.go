@@ -11,6 +11,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -96,6 +97,12 @@ func (col Collection[T]) Get(ctx context.Context, id string) (T, error) {
 
 // List returns one page: the records matching q (a zero Query lists from
 // the start with the server's page size).
+//
+// A record that does not decode as T (a stored record with a known field
+// of the wrong type, say) does not cost the others: List then returns the
+// page of the records that decoded together with a [*RecordsError] that
+// lists the others, each a [*DecodeError] holding the record's JSON. Any
+// other error comes with a nil page.
 func (col Collection[T]) List(ctx context.Context, q Query) (*Page[T], error) {
 	if err := col.check("", false); err != nil {
 		return nil, err
@@ -104,28 +111,45 @@ func (col Collection[T]) List(ctx context.Context, q Query) (*Page[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	return col.page(ctx, col.c.path(col.name), vals)
-}
-
-func (col Collection[T]) page(ctx context.Context, path string, vals url.Values) (*Page[T], error) {
-	resp, err := col.c.call(ctx, transport.Request{Method: http.MethodGet, Path: path, Query: vals})
+	p, bad, err := col.page(ctx, col.c.path(col.name), vals)
 	if err != nil {
 		return nil, err
 	}
-	p, err := decodePage[T](resp, col.name)
-	if err != nil {
-		return nil, err
-	}
-	if col.c.pageLoaded != nil {
-		col.c.pageLoaded(p.Items)
+	if len(bad) > 0 {
+		return p, &RecordsError{URL: bad[0].URL, Collection: col.name, Decoded: len(p.Items), Records: bad}
 	}
 	return p, nil
 }
 
+// page reads one page: the records that decoded, and those that did not.
+func (col Collection[T]) page(ctx context.Context, path string, vals url.Values) (*Page[T], []*DecodeError, error) {
+	resp, err := col.c.call(ctx, transport.Request{Method: http.MethodGet, Path: path, Query: vals})
+	if err != nil {
+		return nil, nil, err
+	}
+	p, bad, err := decodePage[T](resp, col.name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if col.c.pageLoaded != nil {
+		col.c.pageLoaded(p.Items)
+	}
+	return p, bad, nil
+}
+
 // All returns every record matching q, one page in memory at a time: it
 // follows pagination.next until the last page. Breaking out of the loop
-// stops it; an error is yielded once, as the last pair. The next URL must
-// stay on connec.host (the credentials go with it).
+// stops it. The next URL must stay on connec.host (the credentials go with
+// it).
+//
+// A record that does not decode as T is yielded in its place as a zero T
+// with a [*DecodeError] that names it (collection, index, id, field) and
+// holds its JSON; the iteration then goes on with the next record, unless
+// the loop breaks. Any other error (the call, a page that is not a list
+// answer, a pagination.next that is refused) ends the iteration: it is
+// yielded once, as the last pair. A loop that must stop at the first
+// error of any kind breaks on err != nil; one that skips bad records
+// continues when errors.As finds a *DecodeError with a Record.
 func (col Collection[T]) All(ctx context.Context, q Query) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
@@ -142,25 +166,35 @@ func (col Collection[T]) All(ctx context.Context, q Query) iter.Seq2[T, error] {
 		var loop pageLoop
 		loop.seen(path, vals)
 		for {
-			p, err := col.page(ctx, path, vals)
+			p, bad, err := col.page(ctx, path, vals)
 			if err != nil {
 				yield(zero, err)
 				return
 			}
 			next := p.Pagination.Next
 			items := p.Items
+			records := len(items) + len(bad)
 			p = nil
-			for i := range items {
+			for at, i := 0, 0; at < records; at++ {
+				if len(bad) > 0 && bad[0].at == at {
+					e := bad[0]
+					bad[0], bad = nil, bad[1:]
+					if !yield(zero, e) {
+						return
+					}
+					continue
+				}
 				v := items[i]
 				items[i] = zero // let the page go as it is consumed
+				i++
 				if !yield(v, nil) {
 					return
 				}
 			}
-			if next == "" || len(items) == 0 {
+			if next == "" || records == 0 {
 				return
 			}
-			items = nil
+			items, bad = nil, nil
 			nextPath, err := col.c.relative(next)
 			if err != nil {
 				yield(zero, err)
@@ -363,21 +397,63 @@ func decodeOne[T any](resp *transport.Response, name string) (T, error) {
 	}
 	var v T
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return zero, &DecodeError{URL: resp.URL, Err: fmt.Errorf("%s: %w", name, err)}
+		return zero, recordError(resp.URL, name, 0, raw, err)
 	}
 	return v, nil
 }
 
-// decodePage reads {"<name>": [...], "pagination": {...}}. It streams the
+// recordError describes record at (of a page's array, or 0) that did not
+// decode, keeping a copy of its JSON raw.
+func recordError(url, name string, at int, raw []byte, err error) *DecodeError {
+	raw = bytes.TrimSpace(raw)
+	raw = bytes.TrimSpace(bytes.TrimPrefix(raw, []byte(","))) // a Decoder's offset is before the comma
+	e := &DecodeError{URL: url, Collection: name, Index: at, at: at, Record: bytes.Clone(raw), Err: err}
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
+		e.Field = jsonPath(te.Field)
+	}
+	// raw is one valid JSON value (the decoder read it whole).
+	_ = eachMember(raw, func(k string, v []byte) error {
+		if k == "id" {
+			var id ID
+			if json.Unmarshal(v, &id) != nil {
+				id = ID{}
+			}
+			e.ID = id.Connec()
+		}
+		return nil
+	})
+	return e
+}
+
+// jsonPath drops the names of embedded Go structs (Entity) from the field
+// path encoding/json reports, leaving the JSON member names.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	return strings.Join(slices.DeleteFunc(parts, func(p string) bool { return p == "Entity" }), ".")
+}
+
+// isRecordFault reports whether err, from a Decoder's Decode, is about the
+// value alone (it did not fit the Go type) rather than the stream (which
+// is then not JSON, or cut short, and cannot be read on).
+func isRecordFault(err error) bool {
+	var se *json.SyntaxError
+	return !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF)
+}
+
+// decodePage reads {"<name>": [...], "pagination": {...}}: the records
+// that decode as T, and a [*DecodeError] for each that does not. It streams the
 // members with one json.Decoder over the body, so that the records are
 // scanned once and decoded in place; decoding the body into a map of raw
 // members first scanned and copied the whole page twice more, and made
 // reading typed records 1.5-2x slower than a plain encoding/json loop
 // (bench module, BenchmarkConnecBulkReadPaired). As with json.Unmarshal,
 // the body must be one JSON object and nothing else, and a repeated member
-// counts once, the last one.
-func decodePage[T any](resp *transport.Response, name string) (*Page[T], error) {
-	fail := func(err error) (*Page[T], error) { return nil, &DecodeError{URL: resp.URL, Err: err} }
+// counts once, the last one. Records are decoded one by one, so that one
+// that does not fit T is skipped and the next one read.
+func decodePage[T any](resp *transport.Response, name string) (*Page[T], []*DecodeError, error) {
+	fail := func(err error) (*Page[T], []*DecodeError, error) {
+		return nil, nil, &DecodeError{URL: resp.URL, Err: err}
+	}
 	dec := json.NewDecoder(bytes.NewReader(resp.Body))
 	if tok, err := dec.Token(); err != nil {
 		return fail(err)
@@ -385,6 +461,7 @@ func decodePage[T any](resp *transport.Response, name string) (*Page[T], error) 
 		return fail(errors.New("the answer is not a JSON object"))
 	}
 	p := &Page[T]{}
+	var bad []*DecodeError
 	found := false
 	for dec.More() {
 		tok, err := dec.Token()
@@ -393,8 +470,8 @@ func decodePage[T any](resp *transport.Response, name string) (*Page[T], error) 
 		}
 		switch key, _ := tok.(string); key {
 		case name:
-			found, p.Items = true, nil
-			if err := dec.Decode(&p.Items); err != nil {
+			found = true
+			if p.Items, bad, err = decodeItems[T](dec, resp, name); err != nil {
 				return fail(fmt.Errorf("%s: %w", name, err))
 			}
 		case "pagination":
@@ -418,7 +495,42 @@ func decodePage[T any](resp *transport.Response, name string) (*Page[T], error) 
 	if !found {
 		return fail(fmt.Errorf("no %q member", name))
 	}
-	return p, nil
+	for _, e := range bad {
+		e.Index = p.Pagination.Skip + e.at
+	}
+	return p, bad, nil
+}
+
+// decodeItems reads the records array (or null) at the decoder's position.
+func decodeItems[T any](dec *json.Decoder, resp *transport.Response, name string) ([]T, []*DecodeError, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, nil, err
+	}
+	if tok == nil {
+		return nil, nil, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, nil, errors.New("not an array of records")
+	}
+	items := []T{}
+	var bad []*DecodeError
+	for at := 0; dec.More(); at++ {
+		start := dec.InputOffset()
+		var v T
+		if err := dec.Decode(&v); err != nil {
+			if !isRecordFault(err) {
+				return nil, nil, err
+			}
+			bad = append(bad, recordError(resp.URL, name, at, resp.Body[start:dec.InputOffset()], err))
+			continue
+		}
+		items = append(items, v)
+	}
+	if _, err := dec.Token(); err != nil { // the closing bracket
+		return nil, nil, err
+	}
+	return items, bad, nil
 }
 
 // member returns the raw value of the top-level member name of a JSON object.

@@ -37,7 +37,11 @@
 // A non-2xx answer is an [*APIError] holding the decoded
 // {"errors":[...]} body; it matches [ErrNotFound], [ErrUnauthorized],
 // [ErrConflict] and the other sentinels with errors.Is. A 2xx answer that
-// does not decode is a [*DecodeError]. A platform that cannot be reached,
+// does not decode is a [*DecodeError]. One stored record that does not
+// decode as its type costs only itself: [Collection.List] returns the other
+// records of the page with a [*RecordsError], and [Collection.All] yields a
+// [*DecodeError] in the record's place and goes on; both name the record
+// (collection, index, id, field) and keep its JSON. A platform that cannot be reached,
 // or an answer cut short, is a *maestrano.ConnectionError. All are
 // reachable with errors.As.
 //
@@ -57,7 +61,9 @@
 // [NotificationHandler] is an http.Handler for
 // webhooks.connec.notification_path. It checks the platform's HTTP Basic
 // credentials against the marketplace in constant time, bounds the body,
-// decodes it into a [Notification] and calls the app's callback. With a
+// decodes it into a [Notification] and calls the app's callback. A record
+// that does not decode as its type is kept in Notification.Undecoded; the
+// others are delivered. With a
 // [DeliveryStore] ([WithDeliveryStore]) a redelivery carrying the same
 // X-Mno-Delivery-Id is dropped.
 package connec

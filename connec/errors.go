@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -142,17 +143,138 @@ func snippet(body []byte) string {
 }
 
 // DecodeError reports a 2xx answer whose body is not what the API sends.
+//
+// When the body was sound but one record in it did not decode as its Go
+// type (a known field of the wrong type, say), Record holds that record's
+// JSON and Collection, Index, ID and Field name it; the other records of
+// the answer are not affected (see [Collection.List] and [Collection.All]).
+// Error never includes the record's content, which may be personal data.
 type DecodeError struct {
-	// URL is the URL called.
+	// URL is the URL called ("" for a record of a notification).
 	URL string
+	// Collection is the collection of the record at fault.
+	Collection string
+	// Index is the record's place in the list: the pagination.skip of its
+	// page plus its place in the page's array (0 for a single record).
+	Index int
+	// ID is the record's Connec! id as far as it could be read ("" if not).
+	ID string
+	// Field is the JSON path of the member at fault, e.g. "name" or
+	// "address.billing.city" ("" when the decoder did not say).
+	Field string
+	// Record is the record's JSON as received; nil when the error is not
+	// about one record.
+	Record Raw
 	// Err says what did not decode.
 	Err error
+
+	at int // place in the page's array
 }
 
-// Error names the URL and the problem.
+// Error names the URL and the problem, and the record when one is at fault.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("connec: unexpected answer from %s: %v", e.URL, e.Err)
+	if e.Record == nil {
+		return fmt.Sprintf("connec: unexpected answer from %s: %v", e.URL, e.Err)
+	}
+	if e.URL == "" { // a notification
+		return fmt.Sprintf("connec: %s: %s", e.record(), e.problem())
+	}
+	return fmt.Sprintf("connec: %s from %s: %s", e.record(), e.URL, e.problem())
+}
+
+// record names the record at fault.
+func (e *DecodeError) record() string {
+	s := fmt.Sprintf("%s record %d", e.Collection, e.Index)
+	if e.ID != "" {
+		s += fmt.Sprintf(" (id %q)", clip.String(e.ID, 64))
+	}
+	return s
+}
+
+// problem says what did not decode in the record, in JSON terms.
+func (e *DecodeError) problem() string {
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(e.Err, &te) && e.Field != "":
+		return fmt.Sprintf("field %q is a JSON %s, not %s", e.Field, te.Value, jsonKind(te.Type))
+	case errors.As(e.Err, &te) && te.Field == "":
+		return fmt.Sprintf("the record is a JSON %s, not %s", te.Value, jsonKind(te.Type))
+	case e.Field != "":
+		return fmt.Sprintf("field %q: %v", e.Field, e.Err)
+	}
+	return e.Err.Error()
+}
+
+// jsonKind names the JSON a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "the expected type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t {
+	case reflect.TypeFor[ID]():
+		return "an id (a string or an array of {id, provider, realm})"
+	case reflect.TypeFor[Time](), reflect.TypeFor[json.Number]():
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a " + t.String()
 }
 
 // Unwrap returns the decoding error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// maxListed bounds the records a [RecordsError] names in its message.
+const maxListed = 3
+
+// RecordsError is what [Collection.List] returns, together with the page,
+// when records of the page did not decode: the page holds the records that
+// did, and Records the others, in page order, each a [*DecodeError] with
+// the record's JSON. errors.As finds the first of them as a *DecodeError.
+type RecordsError struct {
+	// URL is the URL called.
+	URL string
+	// Collection is the collection listed.
+	Collection string
+	// Decoded is how many records of the page decoded.
+	Decoded int
+	// Records are the records that did not decode.
+	Records []*DecodeError
+}
+
+// Error counts the records and names the first few.
+func (e *RecordsError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "connec: %d of %d %s records from %s do not decode", len(e.Records), len(e.Records)+e.Decoded, e.Collection, e.URL)
+	for i, r := range e.Records {
+		if i == maxListed {
+			fmt.Fprintf(&b, "; and %d more", len(e.Records)-maxListed)
+			break
+		}
+		fmt.Fprintf(&b, "; %s: %s", r.record(), r.problem())
+	}
+	return b.String()
+}
+
+// Unwrap returns the record errors.
+func (e *RecordsError) Unwrap() []error {
+	errs := make([]error, len(e.Records))
+	for i, r := range e.Records {
+		errs[i] = r
+	}
+	return errs
+}

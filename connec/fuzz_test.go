@@ -24,12 +24,14 @@ func addFixtures(f *testing.F, dir string) {
 
 // FuzzParseNotification feeds arbitrary bodies to the notification parser:
 // it must not panic, and what it accepts must encode and decode again to
-// the same thing.
+// the same thing, the records that did not decode included (kept raw, they
+// fail again in the same way).
 func FuzzParseNotification(f *testing.F) {
 	addFixtures(f, "notifications")
 	addFixtures(f, "records")
 	f.Add([]byte(`{"people":[{"id":[{"id":"1","provider":"connec","realm":"r"}],"birth_date":"x"}]}`))
 	f.Add([]byte(`{"organizations":null}`))
+	f.Add([]byte(`{"people":[{"id":"a"},{"id":"b","first_name":{"x":1}},{"id":"c"},{"birth_date":2}],"items":[{"id":7}]}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		n, err := connec.ParseNotification(body)
@@ -37,7 +39,14 @@ func FuzzParseNotification(f *testing.F) {
 			return
 		}
 		enc := func(n *connec.Notification) string {
-			b, err := json.Marshal([]any{n.Organizations, n.People, n.Items, n.Invoices, n.Payments, n.Accounts, n.TaxCodes, n.Company, n.Other})
+			var undecoded []string
+			for _, e := range n.Undecoded {
+				if e.Record == nil || e.Collection == "" || e.Err == nil {
+					t.Fatalf("undecoded record without its JSON, collection or error: %+v", e)
+				}
+				undecoded = append(undecoded, e.Collection+" "+e.Field+" "+e.Error())
+			}
+			b, err := json.Marshal([]any{n.Organizations, n.People, n.Items, n.Invoices, n.Payments, n.Accounts, n.TaxCodes, n.Company, n.Other, undecoded})
 			if err != nil {
 				t.Fatalf("accepted notification does not encode: %v", err)
 			}
@@ -46,10 +55,29 @@ func FuzzParseNotification(f *testing.F) {
 		first := enc(n)
 		// Rebuild a body from the decoded records and parse it again.
 		doc := map[string]any{}
+		// The undecoded records go back to their places among the others.
+		bad := map[string][]*connec.DecodeError{}
+		for _, e := range n.Undecoded {
+			bad[e.Collection] = append(bad[e.Collection], e) // by index
+		}
 		add := func(name string, v any, count int) {
-			if count > 0 {
-				doc[name] = v
+			if count == 0 && len(bad[name]) == 0 {
+				return
 			}
+			var good []json.RawMessage
+			b, _ := json.Marshal(v)
+			_ = json.Unmarshal(b, &good)
+			var recs []json.RawMessage
+			for _, e := range bad[name] {
+				for len(recs) < e.Index && len(good) > 0 {
+					recs, good = append(recs, good[0]), good[1:]
+				}
+				if len(recs) != e.Index {
+					t.Fatalf("undecoded %s record %d is past the end", name, e.Index)
+				}
+				recs = append(recs, e.Record)
+			}
+			doc[name] = append(recs, good...)
 		}
 		add("organizations", n.Organizations, len(n.Organizations))
 		add("people", n.People, len(n.People))

@@ -1,6 +1,7 @@
 package connec
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,6 +52,12 @@ type Notification struct {
 	Company []Company
 	// Other holds the records of every other collection, by collection name.
 	Other map[string][]Raw
+	// Undecoded holds the records of the collections above that did not
+	// decode as their type (a known field of the wrong type, say), each a
+	// [*DecodeError] naming it (collection, index in its array, id, field)
+	// with its JSON. The other records of the notification are not
+	// affected; Len does not count these.
+	Undecoded []*DecodeError
 }
 
 // Len returns the number of records.
@@ -87,7 +94,9 @@ func (n *Notification) Collections() []string {
 }
 
 // ParseNotification decodes a notification body {"<collection>": [records]}.
-// Every member must be an array of objects.
+// Every member must be an array of objects. A record that does not decode
+// as its type goes to Undecoded; the body is refused only when it is not
+// of that shape.
 func ParseNotification(body []byte) (*Notification, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(body, &doc); err != nil {
@@ -101,27 +110,27 @@ func ParseNotification(body []byte) (*Notification, error) {
 		var err error
 		switch name {
 		case CollectionOrganizations:
-			n.Organizations, err = decodeRecords[Organization](raw)
+			n.Organizations, err = decodeRecords[Organization](raw, name, n)
 		case CollectionPeople:
-			n.People, err = decodeRecords[Person](raw)
+			n.People, err = decodeRecords[Person](raw, name, n)
 		case CollectionItems:
-			n.Items, err = decodeRecords[Item](raw)
+			n.Items, err = decodeRecords[Item](raw, name, n)
 		case CollectionInvoices:
-			n.Invoices, err = decodeRecords[Invoice](raw)
+			n.Invoices, err = decodeRecords[Invoice](raw, name, n)
 		case CollectionPayments:
-			n.Payments, err = decodeRecords[Payment](raw)
+			n.Payments, err = decodeRecords[Payment](raw, name, n)
 		case CollectionAccounts:
-			n.Accounts, err = decodeRecords[Account](raw)
+			n.Accounts, err = decodeRecords[Account](raw, name, n)
 		case CollectionTaxCodes:
-			n.TaxCodes, err = decodeRecords[TaxCode](raw)
+			n.TaxCodes, err = decodeRecords[TaxCode](raw, name, n)
 		case CollectionCompany:
-			n.Company, err = decodeRecords[Company](raw)
+			n.Company, err = decodeRecords[Company](raw, name, n)
 		default:
 			if cerr := checkCollection(name); cerr != nil {
 				return nil, fmt.Errorf("connec: notification member %q is not a collection name", name)
 			}
 			var rs []Raw
-			rs, err = decodeRecords[Raw](raw)
+			rs, err = decodeRecords[Raw](raw, name, n)
 			if err == nil && len(rs) > 0 {
 				if n.Other == nil {
 					n.Other = map[string][]Raw{}
@@ -133,11 +142,15 @@ func ParseNotification(body []byte) (*Notification, error) {
 			return nil, fmt.Errorf("connec: notification %s: %w", name, err)
 		}
 	}
+	slices.SortFunc(n.Undecoded, func(a, b *DecodeError) int {
+		return cmp.Or(strings.Compare(a.Collection, b.Collection), cmp.Compare(a.Index, b.Index))
+	})
 	return n, nil
 }
 
-// decodeRecords decodes an array of objects.
-func decodeRecords[T any](raw json.RawMessage) ([]T, error) {
+// decodeRecords decodes an array of objects; those that do not decode as T
+// go to n.Undecoded.
+func decodeRecords[T any](raw json.RawMessage, name string, n *Notification) ([]T, error) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
 		return nil, errors.New("not an array of records")
@@ -152,7 +165,8 @@ func decodeRecords[T any](raw json.RawMessage) ([]T, error) {
 		}
 		var v T
 		if err := json.Unmarshal(it, &v); err != nil {
-			return nil, fmt.Errorf("record %d: %w", i, err)
+			n.Undecoded = append(n.Undecoded, recordError("", name, i, it, err))
+			continue
 		}
 		out = append(out, v)
 	}
@@ -419,6 +433,10 @@ func (h *NotificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 			writeOK(w)
 			return
 		}
+	}
+	if len(n.Undecoded) > 0 {
+		log.LogAttrs(ctx, slog.LevelWarn, "connec: notification records do not decode", slog.String("marketplace", name),
+			slog.String("delivery_id", deliveryID), slog.Int("records", len(n.Undecoded)), slog.String("first", n.Undecoded[0].Error()))
 	}
 	if err := h.callback(ctx, n); err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "connec: notification callback failed", slog.String("marketplace", name),

@@ -325,3 +325,43 @@ func TestNotificationHandlerNilBody(t *testing.T) {
 		t.Fatalf("status %d, calls %d; want 400 and no call", w.Code, rec.count())
 	}
 }
+
+// TestNotificationKeepsRecordsThatDecode: a record with a known field of
+// the wrong type goes to Undecoded; the others reach the callback and the
+// platform gets 200, so it does not redeliver the good records forever.
+func TestNotificationKeepsRecordsThatDecode(t *testing.T) {
+	t.Parallel()
+	reg := testRegistry(t)
+	rec := &recorder{}
+	var logs bytes.Buffer
+	h, err := connec.NewNotificationHandler(reg, rec.callback, connec.WithMarketplace("maestrano"), connec.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	body := []byte(`{"people":[{"id":"p-0","first_name":"Ann"},{"id":"p-1","first_name":{"secret":"deep"}},{"id":"p-2","first_name":"Bo"}],
+		"organizations":[{"id":[{"id":"o-1","provider":"connec","realm":"r"}],"is_customer":"yes"}],"sales_orders":[{"id":"s-1"}]}`)
+	status, resp := deliver(t, srv, delivery{path: "/", user: "app-1", pass: "key-one", body: body})
+	if status != 200 || rec.count() != 1 {
+		t.Fatalf("status %d (%s), calls %d; want 200 and one call", status, resp, rec.count())
+	}
+	n := rec.got[0]
+	if len(n.People) != 2 || n.People[0].FirstName != "Ann" || n.People[1].FirstName != "Bo" || len(n.Organizations) != 0 || len(n.Other["sales_orders"]) != 1 {
+		t.Fatalf("records: %+v", n)
+	}
+	if len(n.Undecoded) != 2 {
+		t.Fatalf("undecoded = %v; want 2", n.Undecoded)
+	}
+	o, p := n.Undecoded[0], n.Undecoded[1] // sorted by collection, then index
+	if o.Collection != "organizations" || o.Index != 0 || o.ID != "o-1" || o.Field != "is_customer" ||
+		p.Collection != "people" || p.Index != 1 || p.ID != "p-1" || p.Field != "first_name" || !strings.Contains(string(p.Record), `"secret"`) {
+		t.Fatalf("undecoded: %+v %+v", o, p)
+	}
+	if got := p.Error(); got != `connec: people record 1 (id "p-1"): field "first_name" is a JSON object, not a string` {
+		t.Errorf("message %q", got)
+	}
+	if !strings.Contains(logs.String(), "do not decode") || strings.Contains(logs.String(), "secret") {
+		t.Errorf("log: %s", logs.String())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,7 +183,7 @@ func TestAllPropagatesErrors(t *testing.T) {
 		},
 		"malformed page 3": func(w http.ResponseWriter, r *http.Request, n int) bool {
 			if n == 3 {
-				w.Write([]byte(`{"invoices": [{"title": 1}]}`))
+				w.Write([]byte(`{"invoices": [{"title": "a"} {"title": "b"}]}`))
 				return true
 			}
 			return false
@@ -210,6 +211,147 @@ func TestAllPropagatesErrors(t *testing.T) {
 		if got != 20 || errs != 1 || !(errors.As(last, &apiErr) || errors.As(last, &decErr)) {
 			t.Errorf("%s: records = %d, errors = %d (%v); want 20 and one", name, got, errs, last)
 		}
+	}
+}
+
+// seedMixed stores 10 organizations, of which 1, 4 and 8 have a known
+// field of the wrong type.
+func seedMixed(f *fakeConnec) {
+	for i := range 10 {
+		rec := map[string]any{"id": fmt.Sprintf("org-%d", i), "name": fmt.Sprintf("Org %d", i)}
+		switch i {
+		case 1:
+			rec["name"] = map[string]any{"deep": []any{1}}
+		case 4:
+			rec["address"] = map[string]any{"billing": map[string]any{"city": 7}}
+		case 8:
+			rec["is_customer"] = "yes"
+		}
+		f.seed("organizations", rec)
+	}
+}
+
+var mixedBad = map[int]string{1: "name", 4: "address.billing.city", 8: "is_customer"}
+
+func TestListKeepsTheRecordsThatDecode(t *testing.T) {
+	t.Parallel()
+	f := newFakeConnec(t)
+	seedMixed(f)
+	c := f.client(t)
+	p, err := c.Organizations().List(t.Context(), connec.Query{}.Top(6))
+	var re *connec.RecordsError
+	if !errors.As(err, &re) || p == nil {
+		t.Fatalf("List = %v, %v; want the page and a *RecordsError", p, err)
+	}
+	var names []string
+	for _, o := range p.Items {
+		names = append(names, o.Name)
+	}
+	if want := []string{"Org 0", "Org 2", "Org 3", "Org 5"}; !slices.Equal(names, want) || re.Decoded != 4 || re.Collection != "organizations" {
+		t.Fatalf("records %q (decoded %d, %s); want %q", names, re.Decoded, re.Collection, want)
+	}
+	if len(re.Records) != 2 || re.Records[0].Index != 1 || re.Records[1].Index != 4 {
+		t.Fatalf("bad records %+v; want 1 and 4", re.Records)
+	}
+	for _, e := range re.Records {
+		if e.Field != mixedBad[e.Index] || e.ID != fmt.Sprintf("org-%d", e.Index) || e.Collection != "organizations" {
+			t.Errorf("record %d: field %q id %q collection %q", e.Index, e.Field, e.ID, e.Collection)
+		}
+		// The record as received, for the caller to inspect or keep raw.
+		var raw map[string]any
+		if err := json.Unmarshal(e.Record, &raw); err != nil || raw["id"] != e.ID {
+			t.Errorf("record %d: Record %s (%v)", e.Index, e.Record, err)
+		}
+		var te *json.UnmarshalTypeError
+		if !errors.As(e, &te) {
+			t.Errorf("record %d: Err %T, want the *json.UnmarshalTypeError", e.Index, e.Err)
+		}
+	}
+	var first *connec.DecodeError
+	if !errors.As(err, &first) || first != re.Records[0] {
+		t.Errorf("errors.As(*DecodeError) = %v, want the first bad record", first)
+	}
+	msg := err.Error()
+	for _, want := range []string{"2 of 6 organizations records", `record 1 (id "org-1")`, `field "name" is a JSON object, not a string`, `record 4 (id "org-4")`, `field "address.billing.city" is a JSON number`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "deep") {
+		t.Errorf("message %q carries record content", msg)
+	}
+	// The second page: Index counts from the page's $skip.
+	p, err = c.Organizations().List(t.Context(), connec.Query{}.Top(6).Skip(6))
+	if !errors.As(err, &re) || len(p.Items) != 3 || len(re.Records) != 1 || re.Records[0].Index != 8 || re.Records[0].Field != "is_customer" {
+		t.Fatalf("page 2: %v, %v", p, err)
+	}
+	// A page without bad records has no error.
+	if p, err := c.Organizations().List(t.Context(), connec.Query{}.Top(1)); err != nil || len(p.Items) != 1 {
+		t.Fatalf("clean page: %v, %v", p, err)
+	}
+	// Get of the bad record: the same description.
+	_, err = c.Organizations().Get(t.Context(), "org-1")
+	if !errors.As(err, &first) || first.Field != "name" || first.ID != "org-1" || first.Record == nil {
+		t.Fatalf("Get: %v", err)
+	}
+}
+
+func TestAllYieldsBadRecordsAndGoesOn(t *testing.T) {
+	t.Parallel()
+	f := newFakeConnec(t)
+	seedMixed(f)
+	var got []string
+	var bad []int
+	for o, err := range f.client(t).Organizations().All(t.Context(), connec.Query{}.Top(3)) {
+		var de *connec.DecodeError
+		if errors.As(err, &de) && de.Record != nil {
+			if o.Name != "" || de.Field != mixedBad[de.Index] || de.ID != fmt.Sprintf("org-%d", de.Index) {
+				t.Errorf("bad record %d: %q %+v", de.Index, o.Name, de)
+			}
+			bad = append(bad, de.Index)
+			got = append(got, "bad")
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, o.Name)
+	}
+	want := []string{"Org 0", "bad", "Org 2", "Org 3", "bad", "Org 5", "Org 6", "Org 7", "bad", "Org 9"}
+	if !slices.Equal(got, want) || !slices.Equal(bad, []int{1, 4, 8}) || f.calls() != 4 {
+		t.Fatalf("got %q, bad %v, %d requests; want %q, [1 4 8], 4", got, bad, f.calls(), want)
+	}
+	// A loop may stop at the first bad record; no page is read after it.
+	f2 := newFakeConnec(t)
+	seedMixed(f2)
+	n := 0
+	for _, err := range f2.client(t).Organizations().All(t.Context(), connec.Query{}.Top(3)) {
+		n++
+		if err != nil {
+			break
+		}
+	}
+	if n != 2 || f2.calls() != 1 {
+		t.Fatalf("stopped after %d pairs and %d requests; want 2 and 1", n, f2.calls())
+	}
+	// A page of nothing but bad records does not end the iteration.
+	f3 := newFakeConnec(t)
+	for i := range 4 {
+		rec := map[string]any{"name": fmt.Sprintf("Org %d", i)}
+		if i < 2 {
+			rec["name"] = 5
+		}
+		f3.seed("organizations", rec)
+	}
+	var pairs, errs int
+	for _, err := range f3.client(t).Organizations().All(t.Context(), connec.Query{}.Top(2)) {
+		pairs++
+		if err != nil {
+			errs++
+		}
+	}
+	if pairs != 4 || errs != 2 {
+		t.Fatalf("all-bad first page: %d pairs, %d errors; want 4 and 2", pairs, errs)
 	}
 }
 

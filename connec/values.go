@@ -92,12 +92,37 @@ func (id *ID) UnmarshalJSON(b []byte) error {
 	case len(b) > 0 && b[0] == '[':
 		refs := []ExternalID{}
 		if err := json.Unmarshal(b, &refs); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				return te // encoding/json puts the field in front of te.Field
+			}
 			return fmt.Errorf("connec: id array: %w", err)
 		}
 		id.Refs = refs
 		return nil
 	}
-	return errors.New("connec: id must be a string or an array of {id, provider, realm}")
+	// A type error, so that encoding/json names the field at fault.
+	return &json.UnmarshalTypeError{Value: jsonValueKind(b), Type: reflect.TypeFor[ID]()}
+}
+
+// jsonValueKind names the kind of the JSON value b, as
+// json.UnmarshalTypeError.Value does.
+func jsonValueKind(b []byte) string {
+	switch {
+	case len(b) == 0:
+		return "value"
+	case b[0] == '{':
+		return "object"
+	case b[0] == '[':
+		return "array"
+	case b[0] == '"':
+		return "string"
+	case b[0] == 't' || b[0] == 'f':
+		return "bool"
+	case b[0] == 'n':
+		return "null"
+	}
+	return "number"
 }
 
 // Time is a Connec! timestamp or date. It reads RFC 3339 with or without
@@ -139,7 +164,8 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return errors.New("connec: a time must be a string")
+		// A type error, so that encoding/json names the field at fault.
+		return &json.UnmarshalTypeError{Value: jsonValueKind(bytes.TrimSpace(b)), Type: reflect.TypeFor[Time]()}
 	}
 	t.raw = s
 	for _, l := range timeLayouts {

@@ -261,51 +261,28 @@ func appendQName(b []byte, space, local string) []byte {
 	return append(b, local...)
 }
 
-func appendText(b []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '\r':
-			esc = "&#xD;"
-		default:
-			continue
-		}
-		b = append(b, s[start:i]...)
-		b = append(b, esc...)
-		start = i + 1
-	}
-	return append(b, s[start:]...)
-}
+// textEscapes and attrEscapes are what C14N replaces in text and in
+// attribute values (C14N 1.0 §2.3), by byte; read only.
+var (
+	textEscapes = [256]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '\r': "&#xD;"}
+	attrEscapes = [256]string{'&': "&amp;", '<': "&lt;", '"': "&quot;", '\t': "&#x9;", '\n': "&#xA;", '\r': "&#xD;"}
+)
 
-func appendAttrValue(b []byte, s string) []byte {
+func appendText(b []byte, s string) []byte { return appendEscaped(b, s, &textEscapes) }
+
+func appendAttrValue(b []byte, s string) []byte { return appendEscaped(b, s, &attrEscapes) }
+
+// appendEscaped appends s with each byte that has an escape in esc
+// replaced by it (all are ASCII, so UTF-8 sequences pass through whole).
+func appendEscaped(b []byte, s string, esc *[256]string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '"':
-			esc = "&quot;"
-		case '\t':
-			esc = "&#x9;"
-		case '\n':
-			esc = "&#xA;"
-		case '\r':
-			esc = "&#xD;"
-		default:
+		e := esc[s[i]]
+		if e == "" {
 			continue
 		}
 		b = append(b, s[start:i]...)
-		b = append(b, esc...)
+		b = append(b, e...)
 		start = i + 1
 	}
 	return append(b, s[start:]...)

@@ -2,7 +2,6 @@ package saml
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -24,44 +23,18 @@ const DefaultReplayCacheSize = 100_000
 // full, expired entries are dropped first; if none are expired, new IDs are
 // refused (fail closed) rather than forgetting live ones.
 type MemoryReplayCache struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	max     int
-	entries map[string]time.Time
+	set expiringSet
 }
 
 // NewMemoryReplayCache returns an empty cache holding at most size IDs
 // (0 means DefaultReplayCacheSize). now may be nil (time.Now).
 func NewMemoryReplayCache(size int, now func() time.Time) *MemoryReplayCache {
-	if size <= 0 {
-		size = DefaultReplayCacheSize
-	}
-	if now == nil {
-		now = time.Now
-	}
-	return &MemoryReplayCache{now: now, max: size, entries: make(map[string]time.Time)}
+	return &MemoryReplayCache{set: newExpiringSet(size, DefaultReplayCacheSize, now, errReplayCacheFull)}
 }
 
 // Consume implements [ReplayCache].
 func (c *MemoryReplayCache) Consume(_ context.Context, id string, expiry time.Time) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	if exp, ok := c.entries[id]; ok && now.Before(exp) {
-		return false, nil
-	}
-	if len(c.entries) >= c.max {
-		for k, exp := range c.entries {
-			if !now.Before(exp) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= c.max {
-			return false, errReplayCacheFull
-		}
-	}
-	c.entries[id] = expiry
-	return true, nil
+	return c.set.add(id, expiry, true)
 }
 
 type replayCacheFullError struct{}

@@ -2,7 +2,6 @@ package saml
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -36,53 +35,24 @@ const DefaultRequestTrackerSize = 100_000
 // When full, expired entries are dropped first; if none are expired, new
 // requests are refused (fail closed) rather than forgetting live ones.
 type MemoryRequestTracker struct {
-	mu      sync.Mutex
-	now     func() time.Time
-	max     int
-	entries map[string]time.Time
+	set expiringSet
 }
 
 // NewMemoryRequestTracker returns an empty tracker holding at most size
 // IDs (0 means DefaultRequestTrackerSize). now may be nil (time.Now).
 func NewMemoryRequestTracker(size int, now func() time.Time) *MemoryRequestTracker {
-	if size <= 0 {
-		size = DefaultRequestTrackerSize
-	}
-	if now == nil {
-		now = time.Now
-	}
-	return &MemoryRequestTracker{now: now, max: size, entries: make(map[string]time.Time)}
+	return &MemoryRequestTracker{set: newExpiringSet(size, DefaultRequestTrackerSize, now, errTrackerFull)}
 }
 
 // Track implements [RequestTracker].
 func (t *MemoryRequestTracker) Track(_ context.Context, id string, expiry time.Time) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.entries) >= t.max {
-		now := t.now()
-		for k, exp := range t.entries {
-			if !now.Before(exp) {
-				delete(t.entries, k)
-			}
-		}
-		if len(t.entries) >= t.max {
-			return errTrackerFull
-		}
-	}
-	t.entries[id] = expiry
-	return nil
+	_, err := t.set.add(id, expiry, false)
+	return err
 }
 
 // Redeem implements [RequestTracker].
 func (t *MemoryRequestTracker) Redeem(_ context.Context, id string) (bool, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	exp, ok := t.entries[id]
-	if !ok {
-		return false, nil
-	}
-	delete(t.entries, id)
-	return t.now().Before(exp), nil
+	return t.set.take(id), nil
 }
 
 type trackerFullError struct{}

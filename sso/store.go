@@ -136,11 +136,11 @@ func NewCookieStore(keys *Keyring, opts ...CookieOption) (*CookieStore, error) {
 
 // Load verifies and decodes the session cookie.
 func (c *CookieStore) Load(r *http.Request) (*Session, error) {
-	ck, err := r.Cookie(c.name)
-	if err != nil {
+	v, ok := cookieValue(r.Header, c.name)
+	if !ok {
 		return nil, ErrNoSession
 	}
-	s, err := c.decode(ck.Value)
+	s, err := c.decode(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoSession, err)
 	}

@@ -55,6 +55,26 @@ type Config struct {
 	MaxResponseBytes int64
 }
 
+// CheckMarketplace returns a *maestrano.ConfigError listing what mp lacks
+// for a client of one of its APIs: api.id, api.key, and host, the value of
+// the config key hostKey (e.g. "api.host" or "connec.host"). mp is not nil.
+func CheckMarketplace(mp *maestrano.Marketplace, hostKey, host string) error {
+	var problems []string
+	if mp.API.ID == "" {
+		problems = append(problems, "api.id is empty")
+	}
+	if mp.API.Key == "" {
+		problems = append(problems, "api.key is empty")
+	}
+	if host == "" {
+		problems = append(problems, hostKey+" is empty")
+	}
+	if len(problems) > 0 {
+		return &maestrano.ConfigError{Marketplace: mp.Name, Problems: problems}
+	}
+	return nil
+}
+
 // Client sends requests to one platform API. It is safe for concurrent use.
 type Client struct {
 	base      *url.URL

@@ -238,3 +238,15 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckMarketplace(t *testing.T) {
+	mp := &maestrano.Marketplace{Name: "m", API: maestrano.APIConfig{ID: "id", Key: "k"}}
+	if err := CheckMarketplace(mp, "api.host", "https://api.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	var ce *maestrano.ConfigError
+	err := CheckMarketplace(&maestrano.Marketplace{Name: "m"}, "connec.host", "")
+	if !errors.As(err, &ce) || ce.Marketplace != "m" || strings.Join(ce.Problems, "; ") != "api.id is empty; api.key is empty; connec.host is empty" {
+		t.Fatalf("err = %v", err)
+	}
+}
