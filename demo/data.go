@@ -153,10 +153,14 @@ func (a *App) listData(ctx context.Context, req *request, p *dataPage, skip int)
 	if err == nil {
 		q := connec.Query{}.Top(dataPageSize).Skip(skip)
 		var pg pageInfo
+		// A record that does not decode costs only itself: the page shows
+		// the others and says how many were left out.
+		var bad *connec.RecordsError
+		usable := func(err error) bool { return err == nil || errors.As(err, &bad) }
 		switch p.Collection {
 		case connec.CollectionPeople:
 			var page *connec.Page[connec.Person]
-			if page, err = c.People().List(ctx, q); err == nil {
+			if page, err = c.People().List(ctx, q); usable(err) && page != nil {
 				for _, v := range page.Items {
 					p.Entities = append(p.Entities, personRow(v))
 				}
@@ -164,12 +168,18 @@ func (a *App) listData(ctx context.Context, req *request, p *dataPage, skip int)
 			}
 		default:
 			var page *connec.Page[connec.Organization]
-			if page, err = c.Organizations().List(ctx, q); err == nil {
+			if page, err = c.Organizations().List(ctx, q); usable(err) && page != nil {
 				for _, v := range page.Items {
 					p.Entities = append(p.Entities, organizationRow(v))
 				}
 				pg = pageInfo{page.Pagination, len(page.Items)}
 			}
+		}
+		if bad != nil {
+			a.logger.LogAttrs(ctx, slog.LevelWarn, "demo: connec records left out", slog.String("group", req.user.GroupUID),
+				slog.String("collection", p.Collection), slog.String("error", bad.Error()))
+			p.Error = fmt.Sprintf("%d record(s) of this page could not be read and are left out.", len(bad.Records))
+			err = nil
 		}
 		if err == nil {
 			p.setPager(skip, pg)

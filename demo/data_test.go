@@ -2,11 +2,13 @@ package demo_test
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/maestrano-go/maestrano/connec"
 	"github.com/maestrano-go/maestrano/internal/flowtest"
 	"github.com/maestrano-go/maestrano/sandbox"
+	"github.com/maestrano-go/maestrano/sandbox/store"
 )
 
 var (
@@ -154,6 +157,40 @@ func TestDataPagination(t *testing.T) {
 		if page := b.Get(p.appURL + "/data?" + bad); page.Status != http.StatusBadRequest && page.Status != http.StatusNotFound {
 			t.Errorf("%s: status %d, want 400 or 404", bad, page.Status)
 		}
+	}
+}
+
+// TestDataBadRecordCostsOnlyItself stores, behind the sandbox's back, an
+// organization whose name is not a string (another app's bug): the data page
+// still lists the others and says one was left out.
+func TestDataBadRecordCostsOnlyItself(t *testing.T) {
+	t.Parallel()
+	p := start(t)
+	b := flowtest.NewBrowser(t)
+	b.Login(p.initURL, "usr-1", "cld-1")
+	for _, name := range []string{"Good One", "Good Two"} {
+		if _, err := p.connecClient(t, "cld-1").Organizations().Create(t.Context(), connec.Organization{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := store.Open(t.Context(), filepath.Join(p.sbDir, "sandbox.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	bad := map[string]json.RawMessage{"name": json.RawMessage(`{"deep":[1]}`)}
+	if _, err := st.ImportConnecEntities(t.Context(), "cld-1", "organizations", []map[string]json.RawMessage{bad}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	page := b.Get(p.appURL + "/data")
+	if page.Status != http.StatusOK {
+		t.Fatalf("data page: status %d: %.500s", page.Status, page.Body)
+	}
+	if got := rows(page.Body); len(got) != 2 || got[0] != "Good One" || got[1] != "Good Two" {
+		t.Errorf("rows %q, want the two good organizations", got)
+	}
+	if !strings.Contains(page.Body, "1 record(s) of this page could not be read") || strings.Contains(page.Body, "the app's copy") {
+		t.Errorf("the page should list Connec!'s records and say one was left out: %.800s", page.Body)
 	}
 }
 

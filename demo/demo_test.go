@@ -34,6 +34,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 // wired through the developer-platform configuration.
 type platform struct {
 	sb      *sandbox.Sandbox
+	sbDir   string // the sandbox's data directory
 	sbSrv   *httptest.Server
 	sbURL   string
 	appURL  string
@@ -93,7 +94,8 @@ func startWith(t *testing.T, sandboxHost, seedFile string) *platform {
 	p.sbURL = "http://" + sbSrv.Listener.Addr().String()
 	p.appURL = "http://" + appSrv.Listener.Addr().String()
 
-	sb, err := sandbox.Open(t.Context(), sandbox.Config{DataDir: t.TempDir(), BaseURL: p.sbURL, Now: p.clock.Now, SeedFile: seedFile})
+	p.sbDir = t.TempDir()
+	sb, err := sandbox.Open(t.Context(), sandbox.Config{DataDir: p.sbDir, BaseURL: p.sbURL, Now: p.clock.Now, SeedFile: seedFile})
 	if err != nil {
 		t.Fatal(err)
 	}
