@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -282,7 +281,7 @@ func decode(op string, resp *transport.Response, out any) error {
 		}
 		e := &APIError{Op: op, StatusCode: resp.StatusCode, Kind: kind, Errors: errs}
 		if kind == KindRateLimited {
-			e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"))
+			e.RetryAfter, _ = retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		}
 		return e
 	}
@@ -354,19 +353,6 @@ func classify(errs map[string][]string) Kind {
 		}
 	}
 	return KindValidation
-}
-
-func retryAfter(v string) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0)
-	}
-	return 0
 }
 
 // checkID refuses an id that cannot be a path segment of the API.

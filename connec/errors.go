@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/maestrano-go/maestrano/internal/retry"
 	"github.com/maestrano-go/maestrano/internal/transport"
 
 	"github.com/maestrano-go/maestrano/internal/clip"
@@ -116,9 +116,7 @@ func newAPIError(method string, resp *transport.Response) *APIError {
 	e := parseErrorBody(resp.StatusCode, resp.Body)
 	e.Method, e.URL = method, resp.URL
 	if resp.StatusCode == http.StatusTooManyRequests {
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-			e.RetryAfter = time.Duration(s) * time.Second
-		}
+		e.RetryAfter, _ = retry.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return e
 }

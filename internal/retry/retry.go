@@ -90,23 +90,32 @@ func retryableUnsent(ctx context.Context, resp *http.Response, err error) bool {
 	return resp.StatusCode == http.StatusTooManyRequests && retryAfter(resp) >= 0
 }
 
-// retryAfter returns the wait the Retry-After header asks for (delta
-// seconds or an HTTP date), or -1 when there is none or it is malformed.
+// retryAfter returns the wait the Retry-After header asks for, or -1 when
+// there is none or it is malformed.
 func retryAfter(resp *http.Response) time.Duration {
-	v := resp.Header.Get("Retry-After")
+	if d, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+		return d
+	}
+	return -1
+}
+
+// ParseRetryAfter reads a Retry-After value, delta seconds or an HTTP date
+// (a date in the past means no wait), relative to now. ok is false when v
+// is empty or malformed. Every SDK client reads the header through it.
+func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	if v == "" {
-		return -1
+		return 0, false
 	}
 	if s, err := strconv.Atoi(v); err == nil {
 		if s < 0 {
-			return -1
+			return 0, false
 		}
-		return time.Duration(s) * time.Second
+		return time.Duration(s) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0)
+		return max(t.Sub(now), 0), true
 	}
-	return -1
+	return 0, false
 }
 
 func retryable(ctx context.Context, resp *http.Response, err error) bool {
