@@ -252,8 +252,8 @@ func WithLogger(l *slog.Logger) Option {
 // WithUserAgent replaces the User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(o *options) error {
-		if strings.TrimSpace(ua) == "" {
-			return errors.New("maestrano: WithUserAgent: empty user agent")
+		if !httpclient.ValidUserAgent(ua) {
+			return errors.New("maestrano: WithUserAgent: empty or multi-line user agent")
 		}
 		o.userAgent = ua
 		return nil
