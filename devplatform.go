@@ -155,6 +155,9 @@ func parseDevPlatformFile(r io.Reader) (DevPlatform, error) {
 	if err := dec.Decode(&f); err != nil {
 		return DevPlatform{}, fmt.Errorf("not valid JSON in the dev-platform shape: %v", err)
 	}
+	if dec.More() {
+		return DevPlatform{}, errors.New("data after the JSON object")
+	}
 	host := f.DevPlatform
 	if host == nil {
 		host = f.DevPlatform2
