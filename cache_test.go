@@ -324,6 +324,7 @@ func TestCacheOptions(t *testing.T) {
 	dp := maestrano.DevPlatform{EnvKey: "k", EnvSecret: "s"}
 	for name, opt := range map[string]maestrano.Option{
 		"empty dir": maestrano.WithCache(" "), "zero ttl": maestrano.WithCacheTTL(0), "nil clock": maestrano.WithClock(nil), "zero refresh": maestrano.WithRefresh(0),
+		"empty UA": maestrano.WithUserAgent(" "), "UA newline": maestrano.WithUserAgent("a\r\nX-Injected: 1"),
 	} {
 		if _, err := maestrano.AutoConfigure(t.Context(), dp, opt); err == nil {
 			t.Errorf("%s accepted", name)

@@ -46,6 +46,7 @@ func TestLoadDevPlatform(t *testing.T) {
 			want: maestrano.DevPlatform{EnvKey: "k", EnvSecret: "s"}},
 		{name: "nothing", wantErr: "environment api_key (MNO_DEVPL_ENV_KEY) is empty; environment api_secret (MNO_DEVPL_ENV_SECRET) is empty"},
 		{name: "unknown field", file: "testdata/devplatform/unknown-field/dev-platform.json", wantErr: `unknown field "apiPath"`},
+		{name: "trailing data", file: "testdata/devplatform/trailing-data/dev-platform.json", wantErr: "data after the JSON object"},
 		{name: "missing file", file: "testdata/devplatform/none.json", wantErr: "no such file"},
 		{name: "plain http to a remote host", env: map[string]string{"MNO_DEVPL_HOST": "http://developer.example.com", "MNO_DEVPL_ENV_KEY": "k", "MNO_DEVPL_ENV_SECRET": "s"},
 			wantErr: "uses plain http on a non-loopback host"},

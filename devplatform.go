@@ -155,6 +155,9 @@ func parseDevPlatformFile(r io.Reader) (DevPlatform, error) {
 	if err := dec.Decode(&f); err != nil {
 		return DevPlatform{}, fmt.Errorf("not valid JSON in the dev-platform shape: %v", err)
 	}
+	if dec.More() {
+		return DevPlatform{}, errors.New("data after the JSON object")
+	}
 	host := f.DevPlatform
 	if host == nil {
 		host = f.DevPlatform2
@@ -252,8 +255,8 @@ func WithLogger(l *slog.Logger) Option {
 // WithUserAgent replaces the User-Agent header.
 func WithUserAgent(ua string) Option {
 	return func(o *options) error {
-		if strings.TrimSpace(ua) == "" {
-			return errors.New("maestrano: WithUserAgent: empty user agent")
+		if !httpclient.ValidUserAgent(ua) {
+			return errors.New("maestrano: WithUserAgent: empty or multi-line user agent")
 		}
 		o.userAgent = ua
 		return nil

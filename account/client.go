@@ -14,6 +14,7 @@ import (
 
 	"github.com/maestrano-go/maestrano"
 	"github.com/maestrano-go/maestrano/internal/clip"
+	"github.com/maestrano-go/maestrano/internal/httpclient"
 	"github.com/maestrano-go/maestrano/internal/retry"
 	"github.com/maestrano-go/maestrano/internal/transport"
 )
@@ -124,7 +125,7 @@ func WithLogger(l *slog.Logger) Option {
 // WithUserAgent replaces the User-Agent (default maestrano.DefaultUserAgent()).
 func WithUserAgent(ua string) Option {
 	return func(cf *config) error {
-		if strings.TrimSpace(ua) == "" || strings.ContainsAny(ua, "\r\n") {
+		if !httpclient.ValidUserAgent(ua) {
 			return errors.New("account: WithUserAgent: empty or multi-line user agent")
 		}
 		cf.userAgent = ua

@@ -16,7 +16,7 @@ const maxRequestCookies = 3000
 // a quarter of the cost of a request that needs no session re-check.
 func cookieValue(h http.Header, name string) (string, bool) {
 	lines := h["Cookie"]
-	if len(lines) == 0 || name == "" {
+	if len(lines) == 0 || !isToken(name) {
 		return "", false
 	}
 	count := 0
@@ -33,7 +33,7 @@ func cookieValue(h http.Header, name string) (string, bool) {
 			part, line, _ = strings.Cut(line, ";")
 			part = textproto.TrimString(part)
 			k, v, _ := strings.Cut(part, "=")
-			if textproto.TrimString(k) != name || !isToken(name) {
+			if textproto.TrimString(k) != name {
 				continue
 			}
 			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {

@@ -41,7 +41,7 @@ func FuzzCookies(f *testing.F) {
 	rec := httptest.NewRecorder()
 	store.Save(rec, httptest.NewRequest("GET", "/", nil), &Session{Marketplace: "maestrano", UserUID: "usr-1", Token: "t", Recheck: now})
 	f.Add(rec.Result().Cookies()[0].Value)
-	h := &Handlers{keys: keys, cookie: DefaultPendingCookie}
+	h := &Handlers{keys: keys}
 	rec = httptest.NewRecorder()
 	h.writePending(rec, httptest.NewRequest("GET", "/", nil), []pendingLogin{{Marketplace: "m", ID: "_1", Exp: now.Unix()}}, now)
 	f.Add(rec.Result().Cookies()[0].Value)

@@ -87,7 +87,6 @@ type Handlers struct {
 	forward    []string
 	afterLogin string
 	secure     bool
-	cookie     string
 	logger     *slog.Logger
 }
 
@@ -154,7 +153,7 @@ func NewHandlers(svc *Service, keys *Keyring, store SessionStore, login LoginFun
 	if svc == nil || keys == nil || store == nil || login == nil {
 		return nil, errors.New("sso: NewHandlers: service, keyring, store and login callback are required")
 	}
-	h := &Handlers{svc: svc, keys: keys, store: store, login: login, afterLogin: "/", cookie: DefaultPendingCookie, logger: svc.logger}
+	h := &Handlers{svc: svc, keys: keys, store: store, login: login, afterLogin: "/", logger: svc.logger}
 	h.onError = h.defaultError
 	for _, o := range opts {
 		if err := o(h); err != nil {
@@ -310,7 +309,7 @@ type pendingLogin struct {
 // readPending returns the verified pending logins of the request (none
 // when the cookie is missing, forged or unreadable).
 func (h *Handlers) readPending(r *http.Request) []pendingLogin {
-	c, err := r.Cookie(h.cookie)
+	c, err := r.Cookie(DefaultPendingCookie)
 	if err != nil || len(c.Value) > maxCookieValue {
 		return nil
 	}
@@ -334,7 +333,7 @@ func (h *Handlers) readPending(r *http.Request) []pendingLogin {
 }
 
 func (h *Handlers) writePending(w http.ResponseWriter, r *http.Request, ps []pendingLogin, now time.Time) {
-	c := &http.Cookie{Name: h.cookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
+	c := &http.Cookie{Name: DefaultPendingCookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil}
 	// The IdP posts the response back cross-site, and a cross-site POST
 	// only carries SameSite=None cookies, which must be Secure.
 	if h.secure || secureContext(r) {

@@ -326,7 +326,7 @@ func TestCookieStore(t *testing.T) {
 	if len(cs) != 1 || cs[0].MaxAge >= 0 || !cs[0].Secure {
 		t.Fatalf("after Save+Clear: %v", cs)
 	}
-	for _, o := range []sso.CookieOption{sso.WithCookieName("a b"), sso.WithCookiePath("x"), sso.WithSessionLifetime(0), sso.WithCookieClock(nil)} {
+	for _, o := range []sso.CookieOption{sso.WithCookieName("a b"), sso.WithCookieName(""), sso.WithCookieName("café"), sso.WithCookieName("a\x01b"), sso.WithCookiePath("x"), sso.WithSessionLifetime(0), sso.WithCookieClock(nil)} {
 		if _, err := sso.NewCookieStore(testKeys(t), o); err == nil {
 			t.Error("bad cookie option accepted")
 		}

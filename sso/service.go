@@ -107,8 +107,8 @@ func WithSAMLOptions(opts ...saml.Option) Option {
 // WithUserAgent replaces the User-Agent of session checks.
 func WithUserAgent(ua string) Option {
 	return func(cf *config) error {
-		if strings.TrimSpace(ua) == "" {
-			return errors.New("sso: WithUserAgent: empty user agent")
+		if !httpclient.ValidUserAgent(ua) {
+			return errors.New("sso: WithUserAgent: empty or multi-line user agent")
 		}
 		cf.userAgent = ua
 		return nil

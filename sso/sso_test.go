@@ -237,8 +237,10 @@ func TestCheckSessionRetries(t *testing.T) {
 			t.Errorf("retries %d: %d calls, want %d", n, got, n+1)
 		}
 	}
-	if _, err := sso.New(marketplace(t, "https://hub.example.com"), sso.WithRetries(-1)); err == nil {
-		t.Error("negative retries accepted")
+	for name, opt := range map[string]sso.Option{"negative retries": sso.WithRetries(-1), "empty UA": sso.WithUserAgent(" "), "UA newline": sso.WithUserAgent("a\nb")} {
+		if _, err := sso.New(marketplace(t, "https://hub.example.com"), opt); err == nil {
+			t.Errorf("%s accepted", name)
+		}
 	}
 }
 

@@ -67,7 +67,7 @@ type CookieOption func(*CookieStore) error
 // WithCookieName sets the cookie name (default DefaultSessionCookie).
 func WithCookieName(name string) CookieOption {
 	return func(c *CookieStore) error {
-		if name == "" || strings.ContainsAny(name, "()<>@,;:\\\"/[]?={} \t\r\n") {
+		if !isToken(name) {
 			return fmt.Errorf("sso: WithCookieName: %q is not a cookie name", name)
 		}
 		c.name = name

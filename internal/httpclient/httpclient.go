@@ -4,6 +4,7 @@ package httpclient
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -21,4 +22,20 @@ func New(timeout time.Duration) *http.Client {
 // IsRedirect reports whether status is a redirect.
 func IsRedirect(status int) bool {
 	return status >= 300 && status < 400
+}
+
+// ValidUserAgent reports whether ua can be sent as a User-Agent: not blank,
+// and free of the control characters (CR, LF, …; a tab is allowed) that
+// net/http refuses in a header value. A value it refuses would make every
+// request fail at send time, which looks like a platform outage.
+func ValidUserAgent(ua string) bool {
+	if strings.TrimSpace(ua) == "" {
+		return false
+	}
+	for i := 0; i < len(ua); i++ {
+		if c := ua[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }

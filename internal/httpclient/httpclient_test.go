@@ -45,3 +45,15 @@ func TestIsLoopbackHost(t *testing.T) {
 		}
 	}
 }
+
+func TestValidUserAgent(t *testing.T) {
+	t.Parallel()
+	for ua, want := range map[string]bool{
+		"my-app/1.0": true, "a\tb (x; y)": true, "café/1": true,
+		"": false, " \t": false, "a\nb": false, "a\rb": false, "a\x00b": false, "a\x7fb": false,
+	} {
+		if got := ValidUserAgent(ua); got != want {
+			t.Errorf("ValidUserAgent(%q) = %v, want %v", ua, got, want)
+		}
+	}
+}

@@ -57,17 +57,33 @@ func (p Policy) DoNonIdempotent(ctx context.Context, send func() (*http.Response
 	return p.do(ctx, retryableUnsent, send)
 }
 
-func (p Policy) do(ctx context.Context, may func(context.Context, *http.Response, error) bool, send func() (*http.Response, error)) (*http.Response, error) {
+// do reads each answer's Retry-After once (ra, -1 when absent) and hands
+// it to may and to the wait.
+func (p Policy) do(ctx context.Context, may func(ctx context.Context, resp *http.Response, err error, ra time.Duration) bool, send func() (*http.Response, error)) (*http.Response, error) {
 	max := max(p.MaxRetries, 0)
+	maxd := p.MaxDelay
+	if maxd <= 0 {
+		maxd = DefaultMaxDelay
+	}
 	for attempt := 0; ; attempt++ {
 		resp, err := send()
-		if attempt >= max || !may(ctx, resp, err) || p.waitTooLong(resp) {
+		ra := time.Duration(-1)
+		if resp != nil {
+			ra = retryAfter(resp)
+		}
+		// An answer whose Retry-After asks for longer than maxd is
+		// returned rather than retried early: honouring Retry-After means
+		// never calling back sooner.
+		if attempt >= max || !may(ctx, resp, err, ra) || ra > maxd {
 			if err != nil && ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
 			return resp, err
 		}
-		wait := p.delay(attempt, resp)
+		wait := ra // at most maxd, see above
+		if wait < 0 {
+			wait = p.backoff(attempt, maxd)
+		}
 		if resp != nil {
 			resp.Body.Close()
 		}
@@ -79,7 +95,7 @@ func (p Policy) do(ctx context.Context, may func(context.Context, *http.Response
 
 // retryableUnsent reports whether a failed non-idempotent request certainly
 // did not reach the server's application.
-func retryableUnsent(ctx context.Context, resp *http.Response, err error) bool {
+func retryableUnsent(ctx context.Context, resp *http.Response, err error, ra time.Duration) bool {
 	if ctx.Err() != nil {
 		return false
 	}
@@ -87,7 +103,7 @@ func retryableUnsent(ctx context.Context, resp *http.Response, err error) bool {
 		var op *net.OpError
 		return errors.As(err, &op) && op.Op == "dial"
 	}
-	return resp.StatusCode == http.StatusTooManyRequests && retryAfter(resp) >= 0
+	return resp.StatusCode == http.StatusTooManyRequests && ra >= 0
 }
 
 // retryAfter returns the wait the Retry-After header asks for, or -1 when
@@ -118,7 +134,7 @@ func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 	return 0, false
 }
 
-func retryable(ctx context.Context, resp *http.Response, err error) bool {
+func retryable(ctx context.Context, resp *http.Response, err error, ra time.Duration) bool {
 	if ctx.Err() != nil {
 		return false
 	}
@@ -136,7 +152,7 @@ func retryable(ctx context.Context, resp *http.Response, err error) bool {
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return retryAfter(resp) >= 0
+		return ra >= 0
 	case resp.StatusCode == http.StatusBadGateway, resp.StatusCode == http.StatusServiceUnavailable,
 		resp.StatusCode == http.StatusGatewayTimeout, resp.StatusCode == http.StatusInternalServerError:
 		return true
@@ -144,32 +160,12 @@ func retryable(ctx context.Context, resp *http.Response, err error) bool {
 	return false
 }
 
-// waitTooLong reports whether the server asked (Retry-After) for a longer
-// wait than MaxDelay. Such an answer is returned to the caller rather than
-// retried early: honouring Retry-After means never calling back sooner.
-func (p Policy) waitTooLong(resp *http.Response) bool {
-	if resp == nil {
-		return false
-	}
-	maxd := p.MaxDelay
-	if maxd <= 0 {
-		maxd = DefaultMaxDelay
-	}
-	return retryAfter(resp) > maxd
-}
-
-func (p Policy) delay(attempt int, resp *http.Response) time.Duration {
-	base, maxd := p.BaseDelay, p.MaxDelay
+// backoff is the wait before retry attempt+1 when the server named none:
+// BaseDelay doubled per attempt, capped at maxd, with jitter.
+func (p Policy) backoff(attempt int, maxd time.Duration) time.Duration {
+	base := p.BaseDelay
 	if base <= 0 {
 		base = DefaultBaseDelay
-	}
-	if maxd <= 0 {
-		maxd = DefaultMaxDelay
-	}
-	if resp != nil {
-		if d := retryAfter(resp); d >= 0 {
-			return d // at most maxd: see waitTooLong
-		}
 	}
 	d := base << attempt
 	if d > maxd || d <= 0 {
