@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maestrano-go/maestrano"
+	"github.com/maestrano-go/maestrano/internal/httpclient"
 	"github.com/maestrano-go/maestrano/internal/retry"
 	"github.com/maestrano-go/maestrano/internal/transport"
 )
@@ -87,8 +88,8 @@ func WithHTTPClient(c *http.Client) Option {
 // WithUserAgent replaces the User-Agent (default maestrano.DefaultUserAgent()).
 func WithUserAgent(ua string) Option {
 	return clientOption(func(cf *clientConfig) error {
-		if strings.TrimSpace(ua) == "" {
-			return errors.New("connec: WithUserAgent: empty user agent")
+		if !httpclient.ValidUserAgent(ua) {
+			return errors.New("connec: WithUserAgent: empty user agent, or one with control characters")
 		}
 		cf.userAgent = ua
 		return nil

@@ -30,17 +30,18 @@ func TestNewValidates(t *testing.T) {
 		host, group string
 		opts        []connec.Option
 	}{
-		"nil marketplace":       {},
-		"plain http off-host":   {host: "http://api-connec.example.com", group: "cld-1"},
-		"host with query":       {host: "https://api-connec.example.com/?x=1", group: "cld-1"},
-		"empty group":           {host: "https://a.example.com"},
-		"dot group":             {host: "https://a.example.com", group: ".."},
-		"control char in group": {host: "https://a.example.com", group: "cld\n1"},
-		"nil http client":       {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithHTTPClient(nil)}},
-		"negative retries":      {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithRetries(-1)}},
-		"zero timeout":          {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithTimeout(0)}},
-		"empty user agent":      {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithUserAgent(" ")}},
-		"nil logger":            {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithLogger(nil)}},
+		"nil marketplace":           {},
+		"plain http off-host":       {host: "http://api-connec.example.com", group: "cld-1"},
+		"host with query":           {host: "https://api-connec.example.com/?x=1", group: "cld-1"},
+		"empty group":               {host: "https://a.example.com"},
+		"dot group":                 {host: "https://a.example.com", group: ".."},
+		"control char in group":     {host: "https://a.example.com", group: "cld\n1"},
+		"nil http client":           {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithHTTPClient(nil)}},
+		"negative retries":          {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithRetries(-1)}},
+		"zero timeout":              {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithTimeout(0)}},
+		"empty user agent":          {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithUserAgent(" ")}},
+		"user agent with a newline": {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithUserAgent("app/1\r\nX-Evil: 1")}},
+		"nil logger":                {host: "https://a.example.com", group: "g", opts: []connec.Option{connec.WithLogger(nil)}},
 	}
 	for name, tc := range cases {
 		var mp *maestrano.Marketplace
