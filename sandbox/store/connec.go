@@ -361,21 +361,17 @@ FROM connec_entities WHERE group_uid = ? AND collection = ? AND id = ?`, group, 
 	if err != nil {
 		return ConnecEntity{}, err
 	}
-	rows, err := q.QueryContext(ctx, `
+	e.ExternalIDs, err = queryRows(ctx, q, func(row scanner) (ExternalID, error) {
+		var x ExternalID
+		err := row.Scan(&x.Provider, &x.Realm, &x.ID)
+		return x, err
+	}, `
 SELECT provider, realm, external_id FROM connec_external_ids
 WHERE group_uid = ? AND collection = ? AND entity_id = ? ORDER BY seq`, group, collection, id)
 	if err != nil {
 		return ConnecEntity{}, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var x ExternalID
-		if err := rows.Scan(&x.Provider, &x.Realm, &x.ID); err != nil {
-			return ConnecEntity{}, err
-		}
-		e.ExternalIDs = append(e.ExternalIDs, x)
-	}
-	return e, rows.Err()
+	return e, nil
 }
 
 // DeleteConnecEntity removes an entity and its external ids, or returns

@@ -191,7 +191,7 @@ type pendingChange struct {
 }
 
 func fanOutBatchTx(ctx context.Context, tx *sql.Tx, now time.Time, window time.Duration, maxChanges int) (int, error) {
-	changes, err := txQueryAll(ctx, tx, func(row scanner) (pendingChange, error) {
+	changes, err := queryRows(ctx, tx, func(row scanner) (pendingChange, error) {
 		var c pendingChange
 		err := row.Scan(&c.id, &c.group, &c.collection, &c.originApp, &c.at)
 		return c, err
@@ -315,7 +315,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	}
 	var out []Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := txQueryAll(ctx, tx, scanDelivery, `
+		rows, err := queryRows(ctx, tx, scanDelivery, `
 SELECT id, `+deliveryColumns+` FROM webhook_deliveries
 WHERE state IN (?, ?) AND next_attempt_at <= ? AND lease_until <= ?
 ORDER BY next_attempt_at, id LIMIT ?`, DeliveryCollecting, DeliveryPending, toMS(now), toMS(now), limit)
@@ -356,7 +356,7 @@ ORDER BY next_attempt_at, id LIMIT ?`, DeliveryCollecting, DeliveryPending, toMS
 // Connec! API answers with CONNEC-EXTERNAL-IDS: true.
 func notificationBody(ctx context.Context, tx *sql.Tx, rowID int64, app string) ([]byte, error) {
 	type change struct{ group, collection, entity string }
-	changes, err := txQueryAll(ctx, tx, func(row scanner) (change, error) {
+	changes, err := queryRows(ctx, tx, func(row scanner) (change, error) {
 		var c change
 		err := row.Scan(&c.group, &c.collection, &c.entity)
 		return c, err
@@ -665,7 +665,7 @@ func requireGroup(ctx context.Context, tx *sql.Tx, uid string) error {
 // path for it.
 func enqueueAccountWebhooks(ctx context.Context, tx *sql.Tx, groupUID, userUID string, now time.Time) ([]Delivery, error) {
 	type app struct{ uid, groupPath, groupUserPath string }
-	apps, err := txQueryAll(ctx, tx, func(row scanner) (app, error) {
+	apps, err := queryRows(ctx, tx, func(row scanner) (app, error) {
 		var a app
 		err := row.Scan(&a.uid, &a.groupPath, &a.groupUserPath)
 		return a, err
@@ -697,23 +697,4 @@ WHERE ga.group_uid = ? ORDER BY length(a.uid), a.uid`, groupUID)
 		out = append(out, d)
 	}
 	return out, nil
-}
-
-// txQueryAll is queryAll inside a transaction: it reads every row before
-// returning, so the caller can write in the same transaction afterwards.
-func txQueryAll[T any](ctx context.Context, tx *sql.Tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
