@@ -469,9 +469,10 @@ func (s *Store) ListConnecEntities(ctx context.Context, group, collection string
 }
 
 // ConnecCollectionCounts returns the number of entities per collection of
-// the group.
+// the group (the sizes connec_collections keeps; empty collections are
+// absent).
 func (s *Store) ConnecCollectionCounts(ctx context.Context, group string) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT collection, count(*) FROM connec_entities WHERE group_uid = ? GROUP BY collection`, group)
+	rows, err := s.db.QueryContext(ctx, `SELECT collection, size FROM connec_collections WHERE group_uid = ? AND size > 0`, group)
 	if err != nil {
 		return nil, fmt.Errorf("store: connec collection counts: %w", err)
 	}
