@@ -311,17 +311,6 @@ WHERE e.group_uid = ? AND e.id IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY x.se
 	return out, nil
 }
 
-// ConnecEntityExists reports whether the group has an entity with the
-// Connec! id, in any collection.
-func (s *Store) ConnecEntityExists(ctx context.Context, group, id string) (bool, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM connec_entities WHERE group_uid = ? AND id = ?`, group, id).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("store: connec entity exists: %w", err)
-	}
-	return n > 0, nil
-}
-
 // ConnecEntity returns one entity, or [ErrNotFound].
 func (s *Store) ConnecEntity(ctx context.Context, group, collection, id string) (ConnecEntity, error) {
 	e, err := getConnecEntity(ctx, s.db, group, collection, id)
