@@ -141,19 +141,20 @@ type deliveryRow struct {
 	rowID int64
 }
 
-// insertDelivery enqueues a delivery inside tx and returns its row id.
-func insertDelivery(ctx context.Context, tx *sql.Tx, d Delivery, now time.Time) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `
+// insertDelivery enqueues a delivery inside tx and returns its row id and
+// its delivery id.
+func insertDelivery(ctx context.Context, tx *sql.Tx, d Delivery, now time.Time) (rowID int64, deliveryID string, err error) {
+	deliveryID = newDeliveryID()
+	err = tx.QueryRowContext(ctx, `
 INSERT INTO webhook_deliveries (delivery_id, kind, app_uid, group_uid, user_uid, method, path, state,
 	next_attempt_at, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		newDeliveryID(), d.Kind, d.AppUID, d.GroupUID, d.UserUID, d.Method, d.Path, d.State,
-		toMS(d.NextAttemptAt), toMS(now), toMS(now)).Scan(&id)
+		deliveryID, d.Kind, d.AppUID, d.GroupUID, d.UserUID, d.Method, d.Path, d.State,
+		toMS(d.NextAttemptAt), toMS(now), toMS(now)).Scan(&rowID)
 	if err != nil {
-		return 0, fmt.Errorf("store: enqueue delivery: %w", err)
+		return 0, "", fmt.Errorf("store: enqueue delivery: %w", err)
 	}
-	return id, nil
+	return rowID, deliveryID, nil
 }
 
 // FanOutChanges turns the logged Connec! changes not yet fanned out into
@@ -237,7 +238,7 @@ func fanOutBatchTx(ctx context.Context, tx *sql.Tx, now time.Time, window time.D
 				if at, perr := parseTime(c.at); perr == nil && at.Before(now) {
 					start = at
 				}
-				id, err = insertDelivery(ctx, tx, Delivery{
+				id, _, err = insertDelivery(ctx, tx, Delivery{
 					Kind: KindConnecNotification, AppUID: t.app, GroupUID: c.group,
 					Method: "POST", Path: t.path, State: DeliveryCollecting, NextAttemptAt: start.Add(window),
 				}, now)
@@ -687,11 +688,8 @@ WHERE ga.group_uid = ? ORDER BY length(a.uid), a.uid`, groupUID)
 		if d.Path == "" {
 			continue
 		}
-		rowID, err := insertDelivery(ctx, tx, d, now)
-		if err != nil {
-			return nil, err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT delivery_id FROM webhook_deliveries WHERE id = ?`, rowID).Scan(&d.ID); err != nil {
+		var err error
+		if _, d.ID, err = insertDelivery(ctx, tx, d, now); err != nil {
 			return nil, err
 		}
 		out = append(out, d)
