@@ -311,17 +311,6 @@ WHERE e.group_uid = ? AND e.id IN (?`+strings.Repeat(",?", n-1)+`) ORDER BY x.se
 	return out, nil
 }
 
-// ConnecEntityExists reports whether the group has an entity with the
-// Connec! id, in any collection.
-func (s *Store) ConnecEntityExists(ctx context.Context, group, id string) (bool, error) {
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM connec_entities WHERE group_uid = ? AND id = ?`, group, id).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("store: connec entity exists: %w", err)
-	}
-	return n > 0, nil
-}
-
 // ConnecEntity returns one entity, or [ErrNotFound].
 func (s *Store) ConnecEntity(ctx context.Context, group, collection, id string) (ConnecEntity, error) {
 	e, err := getConnecEntity(ctx, s.db, group, collection, id)
@@ -361,21 +350,17 @@ FROM connec_entities WHERE group_uid = ? AND collection = ? AND id = ?`, group, 
 	if err != nil {
 		return ConnecEntity{}, err
 	}
-	rows, err := q.QueryContext(ctx, `
+	e.ExternalIDs, err = queryRows(ctx, q, func(row scanner) (ExternalID, error) {
+		var x ExternalID
+		err := row.Scan(&x.Provider, &x.Realm, &x.ID)
+		return x, err
+	}, `
 SELECT provider, realm, external_id FROM connec_external_ids
 WHERE group_uid = ? AND collection = ? AND entity_id = ? ORDER BY seq`, group, collection, id)
 	if err != nil {
 		return ConnecEntity{}, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var x ExternalID
-		if err := rows.Scan(&x.Provider, &x.Realm, &x.ID); err != nil {
-			return ConnecEntity{}, err
-		}
-		e.ExternalIDs = append(e.ExternalIDs, x)
-	}
-	return e, rows.Err()
+	return e, nil
 }
 
 // DeleteConnecEntity removes an entity and its external ids, or returns
@@ -473,9 +458,10 @@ func (s *Store) ListConnecEntities(ctx context.Context, group, collection string
 }
 
 // ConnecCollectionCounts returns the number of entities per collection of
-// the group.
+// the group (the sizes connec_collections keeps; empty collections are
+// absent).
 func (s *Store) ConnecCollectionCounts(ctx context.Context, group string) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT collection, count(*) FROM connec_entities WHERE group_uid = ? GROUP BY collection`, group)
+	rows, err := s.db.QueryContext(ctx, `SELECT collection, size FROM connec_collections WHERE group_uid = ? AND size > 0`, group)
 	if err != nil {
 		return nil, fmt.Errorf("store: connec collection counts: %w", err)
 	}

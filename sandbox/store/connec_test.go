@@ -122,6 +122,16 @@ func TestWriteConnecEntity(t *testing.T) {
 	if err := s.DeleteConnecEntity(ctx, "cld-1", "people", e.ID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second delete: %v", err)
 	}
+	if counts, err := s.ConnecCollectionCounts(ctx, "cld-1"); err != nil || len(counts) != 1 || counts["people"] != 1 {
+		t.Errorf("counts after delete: %v %v", counts, err)
+	}
+	if err := s.DeleteConnecEntity(ctx, "cld-1", "people", other.ID); err != nil {
+		t.Fatal(err)
+	}
+	// An emptied collection is not listed.
+	if counts, err := s.ConnecCollectionCounts(ctx, "cld-1"); err != nil || len(counts) != 0 {
+		t.Errorf("counts of an emptied group: %v %v", counts, err)
+	}
 }
 
 // BenchmarkListConnecPages lists a collection of 100 000 entities page by

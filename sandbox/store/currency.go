@@ -12,16 +12,13 @@ PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SKK SLE 
 SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VEF VES VND VUV WST XAF XAG XAU XCD XDR XOF XPD XPF
 XPT YER ZAR ZMK ZMW ZWL`
 
-// Currencies returns the accepted ISO 4217 currency codes, sorted.
-func Currencies() []string { return strings.Fields(iso4217) }
-
 // IsCurrency reports whether code is an accepted ISO 4217 currency code
 // (upper case).
 func IsCurrency(code string) bool {
 	if len(code) != 3 {
 		return false
 	}
-	for _, c := range strings.Fields(iso4217) {
+	for c := range strings.FieldsSeq(iso4217) {
 		if c == code {
 			return true
 		}

@@ -141,19 +141,20 @@ type deliveryRow struct {
 	rowID int64
 }
 
-// insertDelivery enqueues a delivery inside tx and returns its row id.
-func insertDelivery(ctx context.Context, tx *sql.Tx, d Delivery, now time.Time) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, `
+// insertDelivery enqueues a delivery inside tx and returns its row id and
+// its delivery id.
+func insertDelivery(ctx context.Context, tx *sql.Tx, d Delivery, now time.Time) (rowID int64, deliveryID string, err error) {
+	deliveryID = newDeliveryID()
+	err = tx.QueryRowContext(ctx, `
 INSERT INTO webhook_deliveries (delivery_id, kind, app_uid, group_uid, user_uid, method, path, state,
 	next_attempt_at, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		newDeliveryID(), d.Kind, d.AppUID, d.GroupUID, d.UserUID, d.Method, d.Path, d.State,
-		toMS(d.NextAttemptAt), toMS(now), toMS(now)).Scan(&id)
+		deliveryID, d.Kind, d.AppUID, d.GroupUID, d.UserUID, d.Method, d.Path, d.State,
+		toMS(d.NextAttemptAt), toMS(now), toMS(now)).Scan(&rowID)
 	if err != nil {
-		return 0, fmt.Errorf("store: enqueue delivery: %w", err)
+		return 0, "", fmt.Errorf("store: enqueue delivery: %w", err)
 	}
-	return id, nil
+	return rowID, deliveryID, nil
 }
 
 // FanOutChanges turns the logged Connec! changes not yet fanned out into
@@ -191,7 +192,7 @@ type pendingChange struct {
 }
 
 func fanOutBatchTx(ctx context.Context, tx *sql.Tx, now time.Time, window time.Duration, maxChanges int) (int, error) {
-	changes, err := txQueryAll(ctx, tx, func(row scanner) (pendingChange, error) {
+	changes, err := queryRows(ctx, tx, func(row scanner) (pendingChange, error) {
 		var c pendingChange
 		err := row.Scan(&c.id, &c.group, &c.collection, &c.originApp, &c.at)
 		return c, err
@@ -237,7 +238,7 @@ func fanOutBatchTx(ctx context.Context, tx *sql.Tx, now time.Time, window time.D
 				if at, perr := parseTime(c.at); perr == nil && at.Before(now) {
 					start = at
 				}
-				id, err = insertDelivery(ctx, tx, Delivery{
+				id, _, err = insertDelivery(ctx, tx, Delivery{
 					Kind: KindConnecNotification, AppUID: t.app, GroupUID: c.group,
 					Method: "POST", Path: t.path, State: DeliveryCollecting, NextAttemptAt: start.Add(window),
 				}, now)
@@ -315,7 +316,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	}
 	var out []Delivery
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := txQueryAll(ctx, tx, scanDelivery, `
+		rows, err := queryRows(ctx, tx, scanDelivery, `
 SELECT id, `+deliveryColumns+` FROM webhook_deliveries
 WHERE state IN (?, ?) AND next_attempt_at <= ? AND lease_until <= ?
 ORDER BY next_attempt_at, id LIMIT ?`, DeliveryCollecting, DeliveryPending, toMS(now), toMS(now), limit)
@@ -356,7 +357,7 @@ ORDER BY next_attempt_at, id LIMIT ?`, DeliveryCollecting, DeliveryPending, toMS
 // Connec! API answers with CONNEC-EXTERNAL-IDS: true.
 func notificationBody(ctx context.Context, tx *sql.Tx, rowID int64, app string) ([]byte, error) {
 	type change struct{ group, collection, entity string }
-	changes, err := txQueryAll(ctx, tx, func(row scanner) (change, error) {
+	changes, err := queryRows(ctx, tx, func(row scanner) (change, error) {
 		var c change
 		err := row.Scan(&c.group, &c.collection, &c.entity)
 		return c, err
@@ -665,7 +666,7 @@ func requireGroup(ctx context.Context, tx *sql.Tx, uid string) error {
 // path for it.
 func enqueueAccountWebhooks(ctx context.Context, tx *sql.Tx, groupUID, userUID string, now time.Time) ([]Delivery, error) {
 	type app struct{ uid, groupPath, groupUserPath string }
-	apps, err := txQueryAll(ctx, tx, func(row scanner) (app, error) {
+	apps, err := queryRows(ctx, tx, func(row scanner) (app, error) {
 		var a app
 		err := row.Scan(&a.uid, &a.groupPath, &a.groupUserPath)
 		return a, err
@@ -687,33 +688,11 @@ WHERE ga.group_uid = ? ORDER BY length(a.uid), a.uid`, groupUID)
 		if d.Path == "" {
 			continue
 		}
-		rowID, err := insertDelivery(ctx, tx, d, now)
-		if err != nil {
-			return nil, err
-		}
-		if err := tx.QueryRowContext(ctx, `SELECT delivery_id FROM webhook_deliveries WHERE id = ?`, rowID).Scan(&d.ID); err != nil {
+		var err error
+		if _, d.ID, err = insertDelivery(ctx, tx, d, now); err != nil {
 			return nil, err
 		}
 		out = append(out, d)
 	}
 	return out, nil
-}
-
-// txQueryAll is queryAll inside a transaction: it reads every row before
-// returning, so the caller can write in the same transaction afterwards.
-func txQueryAll[T any](ctx context.Context, tx *sql.Tx, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }

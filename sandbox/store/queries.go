@@ -186,23 +186,31 @@ func scanMembership(row scanner) (Membership, error) {
 // queryAll runs query and scans every row with scan; what names the query
 // in errors.
 func queryAll[T any](ctx context.Context, db *sql.DB, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
+	out, err := queryRows(ctx, db, scan, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// queryRows runs query on q (the database or a transaction) and scans every
+// row with scan. It reads every row before returning, so that a caller in a
+// transaction can write in it afterwards.
+func queryRows[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
+			return nil, err
 		}
 		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // queryOne runs query and scans its one row with scan, or returns

@@ -201,3 +201,16 @@ func TestUIDOrderIsNumeric(t *testing.T) {
 		t.Errorf("usr-3 memberships %+v, want cld-2 then cld-10", mems)
 	}
 }
+
+func TestIsCurrency(t *testing.T) {
+	for _, c := range []string{"USD", "EUR", "AED", "ZWL", "XAU"} {
+		if !IsCurrency(c) {
+			t.Errorf("IsCurrency(%q) = false", c)
+		}
+	}
+	for _, c := range []string{"", "usd", "ZZZ", "US", "USDX", "D A", "AED AFN"} {
+		if IsCurrency(c) {
+			t.Errorf("IsCurrency(%q) = true", c)
+		}
+	}
+}
