@@ -411,10 +411,7 @@ func (m *Main) readRecord(cf *commandFlags, data, file string) (json.RawMessage,
 	case file != "":
 		var r io.Reader
 		if file == "-" {
-			r = m.Stdin
-			if r == nil {
-				r = os.Stdin
-			}
+			r = m.stdin()
 		} else {
 			f, err := os.Open(file)
 			if err != nil {
