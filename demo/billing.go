@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -150,48 +151,42 @@ func (a *App) handleCreateRecurringBill(w http.ResponseWriter, r *http.Request, 
 	http.Redirect(w, r, "/billing", http.StatusSeeOther)
 }
 
-// handleCancelBill cancels one of the group's bills. The app's credentials
-// could cancel any group's bill, so the bill is read first and must belong
-// to the user's group.
+// handleCancelBill cancels one of the group's bills.
 func (a *App) handleCancelBill(w http.ResponseWriter, r *http.Request, req *request) {
-	if !canBill(req.user.Role) {
-		a.renderBilling(w, r, req, http.StatusForbidden, billingPage{Error: "Only the group's admins may cancel its bills."})
-		return
-	}
 	c := a.accounts[req.user.Marketplace]
-	b, err := c.Bills.Get(r.Context(), r.PathValue("id"))
-	if err == nil && b.GroupID != req.user.GroupUID {
-		err = &account.APIError{Kind: account.KindNotFound, StatusCode: http.StatusNotFound, Errors: map[string][]string{"id": {"does not exist"}}}
-	}
-	if err == nil {
-		b, err = c.Bills.Cancel(r.Context(), b.ID)
-	}
-	if err != nil {
-		a.billingRefused(w, r, req, err, billForm{})
-		return
-	}
-	a.setFlash(w, r, req, "Bill "+b.ID+" cancelled.")
-	http.Redirect(w, r, "/billing", http.StatusSeeOther)
+	cancelInGroup(a, w, r, req, "Bill", c.Bills.Get, c.Bills.Cancel, func(b *account.Bill) (string, string) { return b.ID, b.GroupID })
 }
 
 func (a *App) handleCancelRecurringBill(w http.ResponseWriter, r *http.Request, req *request) {
+	c := a.accounts[req.user.Marketplace]
+	cancelInGroup(a, w, r, req, "Recurring bill", c.RecurringBills.Get, c.RecurringBills.Cancel,
+		func(b *account.RecurringBill) (string, string) { return b.ID, b.GroupID })
+}
+
+// cancelInGroup serves POST .../{id}/cancel for a bill of type B. The
+// app's credentials could cancel any group's bill, so the bill is read
+// first and must belong to the user's group (another group's bill is "not
+// found"); idGroup returns a bill's id and group.
+func cancelInGroup[B any](a *App, w http.ResponseWriter, r *http.Request, req *request, label string,
+	get, cancel func(context.Context, string) (*B, error), idGroup func(*B) (id, group string)) {
 	if !canBill(req.user.Role) {
 		a.renderBilling(w, r, req, http.StatusForbidden, billingPage{Error: "Only the group's admins may cancel its bills."})
 		return
 	}
-	c := a.accounts[req.user.Marketplace]
-	b, err := c.RecurringBills.Get(r.Context(), r.PathValue("id"))
-	if err == nil && b.GroupID != req.user.GroupUID {
-		err = &account.APIError{Kind: account.KindNotFound, StatusCode: http.StatusNotFound, Errors: map[string][]string{"id": {"does not exist"}}}
-	}
+	b, err := get(r.Context(), r.PathValue("id"))
 	if err == nil {
-		b, err = c.RecurringBills.Cancel(r.Context(), b.ID)
+		if id, group := idGroup(b); group != req.user.GroupUID {
+			err = &account.APIError{Kind: account.KindNotFound, StatusCode: http.StatusNotFound, Errors: map[string][]string{"id": {"does not exist"}}}
+		} else {
+			b, err = cancel(r.Context(), id)
+		}
 	}
 	if err != nil {
 		a.billingRefused(w, r, req, err, billForm{})
 		return
 	}
-	a.setFlash(w, r, req, "Recurring bill "+b.ID+" cancelled.")
+	id, _ := idGroup(b)
+	a.setFlash(w, r, req, label+" "+id+" cancelled.")
 	http.Redirect(w, r, "/billing", http.StatusSeeOther)
 }
 

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -470,10 +471,10 @@ func notificationRecords(n *connec.Notification) []notificationRecord {
 		add(connec.CollectionItems, v.Entity, v.Name, v)
 	}
 	for _, v := range n.Invoices {
-		add(connec.CollectionInvoices, v.Entity, firstOf(v.TransactionNumber, v.Title), v)
+		add(connec.CollectionInvoices, v.Entity, cmp.Or(v.TransactionNumber, v.Title), v)
 	}
 	for _, v := range n.Payments {
-		add(connec.CollectionPayments, v.Entity, firstOf(v.TransactionNumber, v.Title), v)
+		add(connec.CollectionPayments, v.Entity, cmp.Or(v.TransactionNumber, v.Title), v)
 	}
 	for _, v := range n.Accounts {
 		add(connec.CollectionAccounts, v.Entity, v.Name, v)
@@ -491,19 +492,10 @@ func notificationRecords(n *connec.Notification) []notificationRecord {
 				Name, Title string
 			}
 			_ = json.Unmarshal(raw, &v) // decoded by the handler already: an object
-			add(coll, v.Entity, firstOf(v.Name, v.Title), raw)
+			add(coll, v.Entity, cmp.Or(v.Name, v.Title), raw)
 		}
 	}
 	return out
-}
-
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // clipText bounds s to n runes.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -66,8 +65,8 @@ func (m *Main) runConfigShow(ctx context.Context, args []string) error {
 	}
 	names := reg.Names()
 	if pf.marketplace != "" {
-		if _, err := reg.Get(pf.marketplace); err != nil {
-			return fmt.Errorf("%w\n  fix: pass --marketplace with one of: %s", err, strings.Join(names, ", "))
+		if _, err := namedMarketplace(reg, pf.marketplace); err != nil {
+			return err
 		}
 		names = []string{pf.marketplace}
 	}

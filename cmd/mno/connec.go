@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -307,11 +308,7 @@ func (m *Main) runConnecList(ctx context.Context, args []string) error {
 		return connecProblem(err, pf, coll, "")
 	}
 	if pf.json {
-		items := page.Items
-		if items == nil {
-			items = []connec.Raw{}
-		}
-		return m.printJSON(map[string]any{coll: items, "pagination": page.Pagination})
+		return m.printJSON(map[string]any{coll: nonNil(page.Items), "pagination": page.Pagination})
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCODE\tNAME\tUPDATED")
@@ -414,10 +411,7 @@ func (m *Main) readRecord(cf *commandFlags, data, file string) (json.RawMessage,
 	case file != "":
 		var r io.Reader
 		if file == "-" {
-			r = m.Stdin
-			if r == nil {
-				r = os.Stdin
-			}
+			r = m.stdin()
 		} else {
 			f, err := os.Open(file)
 			if err != nil {
@@ -562,27 +556,12 @@ func summarize(raw json.RawMessage) summary {
 		UpdatedAt         connec.Time `json:"updated_at"`
 	}
 	_ = json.Unmarshal(raw, &v) // best effort: the text output shows what it can
-	name := v.Name
-	if name == "" {
-		name = strings.TrimSpace(v.FirstName + " " + v.LastName)
-	}
-	if name == "" {
-		name = firstNonEmpty(v.Title, v.TransactionNumber)
-	}
+	name := cmp.Or(v.Name, strings.TrimSpace(v.FirstName+" "+v.LastName), v.Title, v.TransactionNumber)
 	s := summary{ID: v.ID.Connec(), Code: v.Code, Name: name}
 	if !v.UpdatedAt.IsZero() {
 		s.Updated = v.UpdatedAt.UTC().Format(time.DateTime)
 	}
 	return s
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func dash(s string) string {

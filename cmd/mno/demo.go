@@ -207,7 +207,7 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	// The app configures itself over HTTP from the sandbox's developer
 	// platform, exactly as it would from the real one.
 	dp := sb.DevPlatform()
-	reg, err := maestrano.AutoConfigure(ctx, devPlatformOf(sb), maestrano.WithLogger(logger))
+	reg, err := maestrano.AutoConfigure(ctx, devPlatformOf(dp), maestrano.WithLogger(logger))
 	if err != nil {
 		shutdown(sbSrv)
 		return fmt.Errorf("demo app: auto-configure: %w", err)
@@ -224,18 +224,11 @@ func (m *Main) runDemo(ctx context.Context, args []string) error {
 	fmt.Fprintf(m.Stdout, "Maestrano sandbox  %s   (admin page: %s/admin)\n", sbURL, sbURL)
 	fmt.Fprintf(m.Stdout, "Demo app           %s   (open it and click \"Log in with Maestrano\")\n", appURL)
 	fmt.Fprintf(m.Stdout, "Data directory     %s   (SSO sessions are re-checked every %s)\n\n", f.dataDir, f.recheck)
-	m.printDevPlatform(dp)
+	fmt.Fprintln(m.Stdout, "To configure your own app against the sandbox:")
+	m.printExports(dp, "  ")
+	fmt.Fprintln(m.Stdout)
 	fmt.Fprintln(m.Stdout, "Press Ctrl-C to stop.")
 	return m.wait(ctx, errc, appSrv, sbSrv)
-}
-
-// printDevPlatform prints the settings another app needs to configure
-// itself against this sandbox.
-func (m *Main) printDevPlatform(dp sandbox.DevPlatform) {
-	fmt.Fprintln(m.Stdout, "To configure your own app against the sandbox:")
-	fmt.Fprintf(m.Stdout, "  export %s=%s\n  export %s=%s\n  export %s=%s\n  export %s=%s\n\n",
-		maestrano.EnvDevPlatformHost, dp.Host, maestrano.EnvDevPlatformAPIPath, dp.APIPath,
-		maestrano.EnvDevPlatformKey, dp.EnvKey, maestrano.EnvDevPlatformSecret, dp.EnvSecret)
 }
 
 // wait serves until ctx is done or a server fails, then stops the servers
@@ -368,8 +361,9 @@ func (m *Main) appHost(ctx context.Context, sb *sandbox.Sandbox) string {
 	return host
 }
 
-func devPlatformOf(sb *sandbox.Sandbox) maestrano.DevPlatform {
-	dp := sb.DevPlatform()
+// devPlatformOf is the SDK's view of the sandbox's developer-platform
+// settings.
+func devPlatformOf(dp sandbox.DevPlatform) maestrano.DevPlatform {
 	return maestrano.DevPlatform{Host: dp.Host, APIPath: dp.APIPath, EnvKey: dp.EnvKey, EnvSecret: maestrano.Secret(dp.EnvSecret)}
 }
 

@@ -190,11 +190,7 @@ func (m *Main) marketplace(ctx context.Context, pf *platformFlags) (*maestrano.M
 	names := reg.Names()
 	switch {
 	case pf.marketplace != "":
-		mp, err := reg.Get(pf.marketplace)
-		if err != nil {
-			return nil, fmt.Errorf("%w\n  fix: pass --marketplace with one of: %s", err, strings.Join(names, ", "))
-		}
-		return mp, nil
+		return namedMarketplace(reg, pf.marketplace)
 	case len(names) == 1:
 		return reg.Get(names[0])
 	case len(names) == 0:
@@ -202,6 +198,16 @@ func (m *Main) marketplace(ctx context.Context, pf *platformFlags) (*maestrano.M
 	default:
 		return nil, &usageError{fmt.Sprintf("the environment has %d marketplaces (%s): choose one with --marketplace", len(names), strings.Join(names, ", "))}
 	}
+}
+
+// namedMarketplace returns the marketplace given with --marketplace; an
+// unknown name gets the list of known ones.
+func namedMarketplace(reg *maestrano.Registry, name string) (*maestrano.Marketplace, error) {
+	mp, err := reg.Get(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n  fix: pass --marketplace with one of: %s", err, strings.Join(reg.Names(), ", "))
+	}
+	return mp, nil
 }
 
 // printJSON writes v indented, one document.

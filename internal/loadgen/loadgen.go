@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/maestrano-go/maestrano"
+	"github.com/maestrano-go/maestrano/internal/flowtest"
 	"github.com/maestrano-go/maestrano/sandbox"
 	"github.com/maestrano-go/maestrano/sandbox/store"
 	"github.com/maestrano-go/maestrano/sso"
@@ -308,7 +309,7 @@ func (c *Client) Login(ctx context.Context, user, group string) error {
 	if status != http.StatusOK {
 		return fmt.Errorf("idp: status %d: %.200s", status, page)
 	}
-	acs, resp, err := autoPost(page)
+	acs, resp, err := flowtest.AutoPost(page)
 	if err != nil {
 		return fmt.Errorf("idp page: %w", err)
 	}
@@ -328,37 +329,6 @@ func (c *Client) Login(ctx context.Context, user, group string) error {
 		return fmt.Errorf("home after login: status %d: %.200s", status, home)
 	}
 	return nil
-}
-
-// autoPost reads the form action and the SAMLResponse of the IdP's
-// auto-submit page, as flowtest.AutoPost does, with string searches: the
-// regular expressions there were a fifth of a login's CPU in the
-// benchmarks, which measure the platform and the SDK, not the harness.
-func autoPost(page string) (action, samlResponse string, err error) {
-	attr := func(from, name string) (string, bool) {
-		_, rest, ok := strings.Cut(from, name+`="`)
-		if !ok {
-			return "", false
-		}
-		v, _, ok := strings.Cut(rest, `"`)
-		return html.UnescapeString(v), ok
-	}
-	_, form, ok := strings.Cut(page, "<form")
-	if !ok {
-		return "", "", errors.New("no form")
-	}
-	action, ok = attr(form, "action")
-	if !ok {
-		return "", "", errors.New("no form action")
-	}
-	_, field, ok := strings.Cut(form, `name="SAMLResponse"`)
-	if !ok {
-		return "", "", errors.New("no SAMLResponse field")
-	}
-	if samlResponse, ok = attr(field, "value"); !ok || samlResponse == "" {
-		return "", "", errors.New("empty SAMLResponse")
-	}
-	return action, samlResponse, nil
 }
 
 // Write creates one entity of [Collection] in [Group] as the SSO app over
