@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -121,7 +122,6 @@ func VerifyResponse(data []byte, cfg VerifyConfig) (*Assertion, error) {
 		skew:         cfg.Skew,
 		idpIssuer:    stripQuery(cfg.Issuer),
 		acsURL:       cfg.Destination,
-		sigMethods:   map[string]bool{},
 	}
 	if cfg.Audience != "" {
 		v.audiences = []string{cfg.Audience}
@@ -130,8 +130,9 @@ func VerifyResponse(data []byte, cfg VerifyConfig) (*Assertion, error) {
 	if len(methods) == 0 {
 		methods = defaultSignatureMethods()
 	}
-	for _, m := range methods {
-		v.sigMethods[m] = true
+	var err error
+	if v.sigMethods, err = signatureMethodSet(methods); err != nil {
+		return nil, fmt.Errorf("saml: VerifyConfig.SignatureMethods: %w", err)
 	}
 	now := cfg.Now
 	if now.IsZero() {
