@@ -3,6 +3,7 @@ package saml
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // In unsolicited mode a response that answers a request (someone else's:
@@ -30,6 +31,12 @@ func TestValidationErrorDetailIsBounded(t *testing.T) {
 	}
 	if e := refuse(ReasonMalformed, "%s", strings.Repeat("x", 10_000)); len(e.Detail) > maxDetail+len("…") {
 		t.Errorf("refuse kept %d bytes", len(e.Detail))
+	}
+	// The cut falls on a rune boundary: a Detail is shown to people.
+	for n := range 4 {
+		if e := refuse(ReasonMalformed, "%s%s", strings.Repeat("x", n), strings.Repeat("é", maxDetail)); !utf8.ValidString(e.Detail) {
+			t.Errorf("refuse cut a rune: %q", e.Detail[len(e.Detail)-8:])
+		}
 	}
 }
 
