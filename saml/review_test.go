@@ -125,3 +125,21 @@ func TestParseStrict_XMLRules(t *testing.T) {
 		t.Errorf("etree's SelectAttrValue no longer matches prefixed attributes (%q): attr() may be simplified", got)
 	}
 }
+
+// A signature refused for its key names the certificates involved by their
+// SHA-256 fingerprints, so that a rotated IdP key is easy to recognise.
+func TestSignatureErrorsNameFingerprints(t *testing.T) {
+	t.Parallel()
+	trusted, attacker := FingerprintSHA256(trustedIdP(t).cert).String(), FingerprintSHA256(attackerIdP(t).cert).String()
+	sp := newTestSP(t)
+	a, err := sp.ParseResponse(t.Context(), signedEncoded(t, signedBy(attackerIdP(t))), testRequestID)
+	wantRefused(t, a, err, ReasonSignature)
+	if want := "certificate (SHA-256 " + attacker + ") that is not a configured IdP certificate (configured: SHA-256 " + trusted + ")"; !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want it to contain %q", err, want)
+	}
+	a, err = sp.ParseResponse(t.Context(), signedEncoded(t, signedBy(attackerIdP(t)), keyInfoCert(trustedIdP(t).der)), testRequestID)
+	wantRefused(t, a, err, ReasonSignature)
+	if want := "(tried SHA-256 " + trusted + ")"; !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want it to contain %q", err, want)
+	}
+}
