@@ -24,9 +24,7 @@ func TestVerifyResponse(t *testing.T) {
 	wantRefused(t, a, err, ReasonInResponseTo)
 
 	const hmac = "http://www.w3.org/2000/09/xmldsig#hmac-sha1"
-	x = signedResponse(t, rawXML(func(b []byte) []byte {
-		return []byte(strings.Replace(string(b), SignatureMethodRSASHA256, hmac, 1))
-	}))
+	x = signedResponse(t, replaceRaw(`Algorithm="`+SignatureMethodRSASHA256+`"`, `Algorithm="`+hmac+`"`))
 	a, err = VerifyResponse(x, VerifyConfig{Certificates: certs, Now: testNow, SignatureMethods: []string{hmac}})
 	if err == nil || a != nil {
 		t.Fatalf("VerifyResponse with SignatureMethods %q = %v, %v; want an error", hmac, a, err)
