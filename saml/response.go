@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -401,13 +402,7 @@ func (v *verifier) checkConfirmationData(sc *etree.Element, now time.Time, sol s
 	switch {
 	case sol.any:
 	case len(sol.ids) > 0:
-		ok := false
-		for _, id := range sol.ids {
-			if id != "" && id == irt {
-				ok = true
-			}
-		}
-		if !ok {
+		if irt == "" || !slices.Contains(sol.ids, irt) {
 			if irt == "" {
 				return time.Time{}, "", refuse(ReasonInResponseTo, "assertion answers no request, but one is outstanding (an IdP-initiated login while an app-initiated one is pending)")
 			}
