@@ -241,6 +241,12 @@ func floor(k *idp) verifier {
 	}
 }
 
+// readsBack reports whether a verifier read the subject and all attrs
+// attributes of a response (n is -1 for the floor, which reads none).
+func readsBack(nameID string, n, attrs int) bool {
+	return nameID == "usr-1" && (n == -1 || n == attrs)
+}
+
 func verifiers(tb testing.TB) (map[string]verifier, []string) {
 	k, err := testIdP()
 	if err != nil {
@@ -269,7 +275,7 @@ func BenchmarkVerify(b *testing.B) {
 				if err != nil {
 					b.Skipf("%s refuses the %s response: %v", name, sz.name, err)
 				}
-				if nameID != "usr-1" || (n != -1 && n != sz.attrs) {
+				if !readsBack(nameID, n, sz.attrs) {
 					b.Fatalf("%s: NameID %q, %d attributes", name, nameID, n)
 				}
 				b.SetBytes(int64(base64.StdEncoding.DecodedLen(len(enc))))
@@ -285,7 +291,8 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 // TestResponsesAreRealistic checks the benchmark inputs: sizes as named,
-// and every implementation accepts them (or its refusal is logged).
+// and every implementation reads the subject and every attribute back (or
+// its refusal is logged).
 func TestResponsesAreRealistic(t *testing.T) {
 	k, err := testIdP()
 	if err != nil {
@@ -302,12 +309,14 @@ func TestResponsesAreRealistic(t *testing.T) {
 			t.Errorf("%s: %d bytes", sz.name, n)
 		}
 		for _, name := range order {
-			if _, _, err := vs[name](enc); err != nil {
-				if name == "mno" || name == "floor" {
-					t.Errorf("%s %s: %v", sz.name, name, err)
-				} else {
-					t.Logf("%s %s refuses: %v", sz.name, name, err)
-				}
+			nameID, got, err := vs[name](enc)
+			switch {
+			case err != nil && (name == "mno" || name == "floor"):
+				t.Errorf("%s %s: %v", sz.name, name, err)
+			case err != nil:
+				t.Logf("%s %s refuses: %v", sz.name, name, err)
+			case !readsBack(nameID, got, sz.attrs):
+				t.Errorf("%s %s: NameID %q, %d attributes, want usr-1 and %d", sz.name, name, nameID, got, sz.attrs)
 			}
 		}
 	}

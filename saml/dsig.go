@@ -262,7 +262,7 @@ func (v *verifier) candidates(kiCert []byte, now time.Time) ([]*x509.Certificate
 			}
 		}
 		if cands == nil {
-			return nil, refuse(ReasonSignature, "the signature carries a certificate (SHA-256 %s) that is not a configured IdP certificate%s; if the IdP rotated its key, configure the new certificate", Fingerprint(sha256Of(kiCert)), v.trustSummary())
+			return nil, refuse(ReasonSignature, "the signature carries a certificate (SHA-256 %s) that is not a configured IdP certificate%s; if the IdP rotated its key, configure the new certificate", sha256Fingerprint(kiCert), v.trustSummary())
 		}
 	} else {
 		if len(v.certs) == 0 {
@@ -289,11 +289,7 @@ func (v *verifier) trustSummary() string {
 	if len(v.certs) == 0 {
 		return " and matches no pinned fingerprint"
 	}
-	fps := make([]string, len(v.certs))
-	for i, c := range v.certs {
-		fps[i] = FingerprintSHA256(c).String()
-	}
-	return " (configured: SHA-256 " + strings.Join(fps, ", ") + ")"
+	return " (configured: SHA-256 " + sha256List(v.certs) + ")"
 }
 
 // verify checks the signature sig on el: its shape, then SignatureValue over
@@ -331,7 +327,7 @@ func (v *verifier) verify(el, sig *etree.Element, now time.Time) error {
 	}
 	if !ok {
 		return &ValidationError{Reason: ReasonSignature, Err: verr, Detail: fmt.Sprintf(
-			"the %s signature was not made by the configured IdP key%s; check that the certificate is the IdP's current one", el.Tag, v.trustSummaryFor(certs))}
+			"the %s signature was not made by the configured IdP key%s; check that the certificate is the IdP's current one", el.Tag, " (tried SHA-256 "+sha256List(certs)+")")}
 	}
 	buf := v.getBuffer()
 	defer v.putBuffer(buf)
@@ -344,12 +340,13 @@ func (v *verifier) verify(el, sig *etree.Element, now time.Time) error {
 	return nil
 }
 
-func (v *verifier) trustSummaryFor(certs []*x509.Certificate) string {
+// sha256List returns the SHA-256 fingerprints of certs, comma-separated.
+func sha256List(certs []*x509.Certificate) string {
 	fps := make([]string, len(certs))
 	for i, c := range certs {
 		fps[i] = FingerprintSHA256(c).String()
 	}
-	return " (tried SHA-256 " + strings.Join(fps, ", ") + ")"
+	return strings.Join(fps, ", ")
 }
 
 // verifyWith verifies an XML-DSig SignatureValue over digest with cert's key.
@@ -376,10 +373,4 @@ func verifyWith(cert *x509.Certificate, alg x509.PublicKeyAlgorithm, h crypto.Ha
 		return nil
 	}
 	return fmt.Errorf("unsupported key type %T", cert.PublicKey)
-}
-
-func sha256Of(b []byte) []byte {
-	h := crypto.SHA256.New()
-	h.Write(b)
-	return h.Sum(nil)
 }

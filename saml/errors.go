@@ -1,6 +1,10 @@
 package saml
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/maestrano-go/maestrano/internal/clip"
+)
 
 // Reason classifies why a SAML message was refused.
 type Reason string
@@ -64,9 +68,5 @@ func (e *ValidationError) Unwrap() error { return e.Err }
 const maxDetail = 400
 
 func refuse(r Reason, format string, args ...any) *ValidationError {
-	d := fmt.Sprintf(format, args...)
-	if len(d) > maxDetail {
-		d = d[:maxDetail] + "…"
-	}
-	return &ValidationError{Reason: r, Detail: d}
+	return &ValidationError{Reason: r, Detail: clip.String(fmt.Sprintf(format, args...), maxDetail)}
 }

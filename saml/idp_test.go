@@ -52,23 +52,33 @@ func newKeyPair(cn string) (*keyPair, error) {
 	if err != nil {
 		return nil, err
 	}
+	cert, der, err := selfSigned(key, time.Now().UnixNano(), cn)
+	if err != nil {
+		return nil, err
+	}
+	return &keyPair{key: key, cert: cert, der: der}, nil
+}
+
+// selfSigned returns a signing certificate for key, valid from a year
+// before testNow to ten years after it, and its DER.
+func selfSigned(key crypto.Signer, serial int64, cn string) (*x509.Certificate, []byte, error) {
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		SerialNumber:          big.NewInt(serial),
 		Subject:               pkix.Name{CommonName: cn},
 		NotBefore:             testNow.AddDate(-1, 0, 0),
 		NotAfter:              testNow.AddDate(10, 0, 0),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &keyPair{key: key, cert: cert, der: der}, nil
+	return cert, der, nil
 }
 
 // The IdP key and an attacker key, generated once per test binary.

@@ -105,6 +105,12 @@ func TestRedirectURL_RelayStateAndSignature(t *testing.T) {
 			if err := VerifyRedirectSignature(tampered, tc.verify.cert); err == nil {
 				t.Error("tampered SAMLRequest verifies")
 			}
+			if tc.relay != "" {
+				tampered := strings.Replace(u.RawQuery, "RelayState=", "RelayState=x", 1)
+				if err := VerifyRedirectSignature(tampered, tc.verify.cert); err == nil {
+					t.Error("tampered RelayState verifies")
+				}
+			}
 			if err := VerifyRedirectSignature(u.RawQuery, attackerIdP(t).cert); err == nil {
 				t.Error("verifies with another key")
 			}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -121,7 +123,6 @@ func VerifyResponse(data []byte, cfg VerifyConfig) (*Assertion, error) {
 		skew:         cfg.Skew,
 		idpIssuer:    stripQuery(cfg.Issuer),
 		acsURL:       cfg.Destination,
-		sigMethods:   map[string]bool{},
 	}
 	if cfg.Audience != "" {
 		v.audiences = []string{cfg.Audience}
@@ -130,8 +131,9 @@ func VerifyResponse(data []byte, cfg VerifyConfig) (*Assertion, error) {
 	if len(methods) == 0 {
 		methods = defaultSignatureMethods()
 	}
-	for _, m := range methods {
-		v.sigMethods[m] = true
+	var err error
+	if v.sigMethods, err = signatureMethodSet(methods); err != nil {
+		return nil, fmt.Errorf("saml: VerifyConfig.SignatureMethods: %w", err)
 	}
 	now := cfg.Now
 	if now.IsZero() {
@@ -400,13 +402,7 @@ func (v *verifier) checkConfirmationData(sc *etree.Element, now time.Time, sol s
 	switch {
 	case sol.any:
 	case len(sol.ids) > 0:
-		ok := false
-		for _, id := range sol.ids {
-			if id != "" && id == irt {
-				ok = true
-			}
-		}
-		if !ok {
+		if irt == "" || !slices.Contains(sol.ids, irt) {
 			if irt == "" {
 				return time.Time{}, "", refuse(ReasonInResponseTo, "assertion answers no request, but one is outstanding (an IdP-initiated login while an app-initiated one is pending)")
 			}

@@ -3,6 +3,7 @@ package saml
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // In unsolicited mode a response that answers a request (someone else's:
@@ -30,6 +31,12 @@ func TestValidationErrorDetailIsBounded(t *testing.T) {
 	}
 	if e := refuse(ReasonMalformed, "%s", strings.Repeat("x", 10_000)); len(e.Detail) > maxDetail+len("…") {
 		t.Errorf("refuse kept %d bytes", len(e.Detail))
+	}
+	// The cut falls on a rune boundary: a Detail is shown to people.
+	for n := range 4 {
+		if e := refuse(ReasonMalformed, "%s%s", strings.Repeat("x", n), strings.Repeat("é", maxDetail)); !utf8.ValidString(e.Detail) {
+			t.Errorf("refuse cut a rune: %q", e.Detail[len(e.Detail)-8:])
+		}
 	}
 }
 
@@ -116,5 +123,23 @@ func TestParseStrict_XMLRules(t *testing.T) {
 	}
 	if got := root.SelectAttrValue("v", ""); got != "shadow" {
 		t.Errorf("etree's SelectAttrValue no longer matches prefixed attributes (%q): attr() may be simplified", got)
+	}
+}
+
+// A signature refused for its key names the certificates involved by their
+// SHA-256 fingerprints, so that a rotated IdP key is easy to recognise.
+func TestSignatureErrorsNameFingerprints(t *testing.T) {
+	t.Parallel()
+	trusted, attacker := FingerprintSHA256(trustedIdP(t).cert).String(), FingerprintSHA256(attackerIdP(t).cert).String()
+	sp := newTestSP(t)
+	a, err := sp.ParseResponse(t.Context(), signedEncoded(t, signedBy(attackerIdP(t))), testRequestID)
+	wantRefused(t, a, err, ReasonSignature)
+	if want := "certificate (SHA-256 " + attacker + ") that is not a configured IdP certificate (configured: SHA-256 " + trusted + ")"; !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want it to contain %q", err, want)
+	}
+	a, err = sp.ParseResponse(t.Context(), signedEncoded(t, signedBy(attackerIdP(t)), keyInfoCert(trustedIdP(t).der)), testRequestID)
+	wantRefused(t, a, err, ReasonSignature)
+	if want := "(tried SHA-256 " + trusted + ")"; !strings.Contains(err.Error(), want) {
+		t.Errorf("err = %v, want it to contain %q", err, want)
 	}
 }

@@ -178,15 +178,26 @@ func WithSignatureMethods(methods ...string) Option {
 		if len(methods) == 0 {
 			return errors.New("saml: WithSignatureMethods: no method")
 		}
-		sp.sigMethods = map[string]bool{}
-		for _, m := range methods {
-			if _, _, ok := signatureMethod(m); !ok {
-				return fmt.Errorf("saml: WithSignatureMethods: %q is not a supported RSA or ECDSA signature method", m)
-			}
-			sp.sigMethods[m] = true
+		set, err := signatureMethodSet(methods)
+		if err != nil {
+			return fmt.Errorf("saml: WithSignatureMethods: %w", err)
 		}
+		sp.sigMethods = set
 		return nil
 	}
+}
+
+// signatureMethodSet returns methods as a set, refusing any that
+// [signatureMethod] does not know: the verifier can check only those.
+func signatureMethodSet(methods []string) (map[string]bool, error) {
+	set := make(map[string]bool, len(methods))
+	for _, m := range methods {
+		if _, _, ok := signatureMethod(m); !ok {
+			return nil, fmt.Errorf("%q is not a supported RSA or ECDSA signature method", m)
+		}
+		set[m] = true
+	}
+	return set, nil
 }
 
 // WithMaxResponseSize bounds the encoded SAMLResponse in bytes.
@@ -301,10 +312,7 @@ func NewServiceProvider(acsURL string, certs []*x509.Certificate, opts ...Option
 		nameIDFormat: NameIDFormatPersistent,
 		newID:        randomID,
 	}
-	sp.sigMethods = map[string]bool{}
-	for _, m := range defaultSignatureMethods() {
-		sp.sigMethods[m] = true
-	}
+	sp.sigMethods, _ = signatureMethodSet(defaultSignatureMethods())
 	for _, opt := range opts {
 		if err := opt(sp); err != nil {
 			return nil, err

@@ -75,8 +75,11 @@ func FingerprintSHA1(cert *x509.Certificate) Fingerprint {
 }
 
 // FingerprintSHA256 returns the SHA-256 fingerprint of cert.
-func FingerprintSHA256(cert *x509.Certificate) Fingerprint {
-	sum := sha256.Sum256(cert.Raw)
+func FingerprintSHA256(cert *x509.Certificate) Fingerprint { return sha256Fingerprint(cert.Raw) }
+
+// sha256Fingerprint returns the SHA-256 fingerprint of the DER certificate der.
+func sha256Fingerprint(der []byte) Fingerprint {
+	sum := sha256.Sum256(der)
 	return sum[:]
 }
 

@@ -218,12 +218,10 @@ func parseStrict(data []byte, maxDepth int) (*parsed, error) {
 			if len(open) == 0 || open[len(open)-1].Tag != t.Name.Local || open[len(open)-1].Space != t.Name.Space {
 				return nil, refuse(ReasonMalformed, "end tag %s does not close the open element", clip.String(rawName(t.Name), 80))
 			}
-			{
-				open = open[:len(open)-1]
-				inScope = inScope[:len(inScope)-1]
-				scope = scope[:marks[len(marks)-1]]
-				marks = marks[:len(marks)-1]
-			}
+			open = open[:len(open)-1]
+			inScope = inScope[:len(inScope)-1]
+			scope = scope[:marks[len(marks)-1]]
+			marks = marks[:len(marks)-1]
 		case xml.Directive:
 			return nil, refuse(ReasonMalformed, "DOCTYPE and other directives are not allowed")
 		case xml.ProcInst:
