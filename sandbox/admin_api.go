@@ -100,7 +100,7 @@ func readAdminJSON(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return badRequest("invalid JSON body: " + clipN(err.Error(), 160))
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if !decodedAll(dec) {
 		return badRequest("invalid JSON body: data after the object")
 	}
 	return nil

@@ -240,6 +240,7 @@ func TestAdminAPIBadInput(t *testing.T) {
 			tc{wr.method, wr.path, `{"nope":1}`, 400, `unknown field \"nope\"`},
 			tc{wr.method, wr.path, `{"name":1, "role":1, "entity":1}`, 400, "invalid JSON body"},
 			tc{wr.method, wr.path, `{} {}`, 400, "data after the object"},
+			tc{wr.method, wr.path, `{}]`, 400, "data after the object"},
 			tc{wr.method, wr.path, `{"name":"x"`, 400, "invalid JSON body"},
 			tc{wr.method, wr.path, huge, 413, "body larger than the limit"},
 		)

@@ -528,7 +528,7 @@ func decodeStrictJSON(b []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return errors.New(clipN(err.Error(), 120))
 	}
-	if dec.More() {
+	if !decodedAll(dec) {
 		return errors.New("data after the JSON value")
 	}
 	return nil
