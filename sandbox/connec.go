@@ -238,15 +238,8 @@ func (s *Sandbox) authorizeGroup(ctx context.Context, app store.App, groupUID st
 	if groupUID == "" || len(groupUID) > maxGroupUIDBytes {
 		return store.Group{}, deny
 	}
-	ok, err := s.store.AppHasGroup(ctx, app.UID, groupUID)
-	if err != nil {
-		return store.Group{}, err
-	}
-	if !ok {
-		return store.Group{}, deny
-	}
-	g, err := s.store.Group(ctx, groupUID)
-	if errors.Is(err, store.ErrNotFound) {
+	g, ok, err := s.appGroupByID(ctx, app.UID, groupUID)
+	if err == nil && !ok {
 		return store.Group{}, deny
 	}
 	return g, err
