@@ -350,7 +350,7 @@ func addJSON(p *params, body []byte) error {
 	if err := dec.Decode(&obj); err != nil {
 		return errors.New("body is not a JSON object")
 	}
-	if dec.More() {
+	if !decodedAll(dec) {
 		return errors.New("body has data after the JSON object")
 	}
 	if len(obj) > maxAccountParams {

@@ -32,8 +32,8 @@ var (
 //
 // Each answers the bill in its account API shape, or {"error": ...}.
 func (s *Sandbox) accountAdminRoutes(mux *http.ServeMux) {
-	mux.Handle("POST /api/sandbox/v1/bills/{id}/{action}", s.jsonHandler(s.handleAPIBillAction))
-	mux.Handle("POST /api/sandbox/v1/recurring_bills/{id}/{action}", s.jsonHandler(s.handleAPIRecurringBillAction))
+	mux.Handle("POST /api/sandbox/v1/bills/{id}/{action}", s.adminAPI(s.handleAPIBillAction))
+	mux.Handle("POST /api/sandbox/v1/recurring_bills/{id}/{action}", s.adminAPI(s.handleAPIRecurringBillAction))
 }
 
 // SetBillStatus sets the status of a bill from the platform side:
@@ -61,9 +61,6 @@ func (s *Sandbox) SetRecurringBillStatus(ctx context.Context, uid, status string
 }
 
 func (s *Sandbox) handleAPIBillAction(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.checkEnvCredentials(r); err != nil {
-		return err
-	}
 	status, ok := billActions[r.PathValue("action")]
 	if !ok {
 		return notFound("unknown bill action " + clip(r.PathValue("action")) + " (invoice, cancel or submit)")
@@ -80,9 +77,6 @@ func (s *Sandbox) handleAPIBillAction(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Sandbox) handleAPIRecurringBillAction(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.checkEnvCredentials(r); err != nil {
-		return err
-	}
 	status, ok := recurringBillActions[r.PathValue("action")]
 	if !ok {
 		return notFound("unknown recurring bill action " + clip(r.PathValue("action")) + " (activate, expire, cancel or submit)")

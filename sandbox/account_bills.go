@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,11 +20,7 @@ func (s *Sandbox) appGroup(ctx context.Context, appUID, groupUID string) (bool, 
 	if groupUID == "" || len(groupUID) > 128 {
 		return false, nil
 	}
-	apps, err := s.store.GroupApps(ctx, groupUID)
-	if err != nil {
-		return false, err
-	}
-	return contains(apps, appUID), nil
+	return s.store.AppHasGroup(ctx, appUID, groupUID)
 }
 
 // listResult answers a filtered list, or the 400 of a bad filter value.
@@ -175,7 +172,7 @@ func readBool(p params, errs store.FieldErrors, name string) bool {
 func merge(dst, src store.FieldErrors) {
 	for k, v := range src {
 		for _, m := range v {
-			if !contains(dst[k], m) {
+			if !slices.Contains(dst[k], m) {
 				dst.Add(k, m)
 			}
 		}

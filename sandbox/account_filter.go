@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -259,7 +260,7 @@ func applyFilters[T any](items []T, p params, skip ...string) ([]T, error) {
 	fields := fieldKinds(reflect.TypeFor[T]())
 	var filters []filter
 	for _, name := range p.names() {
-		if contains(skip, name) {
+		if slices.Contains(skip, name) {
 			continue
 		}
 		value, _ := p.get(name)
@@ -284,13 +285,4 @@ next:
 		out = append(out, it)
 	}
 	return out, nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

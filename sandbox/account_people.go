@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
@@ -26,13 +27,13 @@ func (s *Sandbox) handleListGroups(r *http.Request, app store.App, p params) (ac
 	return listResult(mapAll(groups, accountGroup), p)
 }
 
-// appGroupByID returns the group if the app uses it.
-func (s *Sandbox) appGroupByID(r *http.Request, app store.App, id string) (store.Group, bool, error) {
-	ok, err := s.appGroup(r.Context(), app.UID, id)
+// appGroupByID returns the group if the app uses it (ok false otherwise).
+func (s *Sandbox) appGroupByID(ctx context.Context, appUID, id string) (g store.Group, ok bool, err error) {
+	ok, err = s.appGroup(ctx, appUID, id)
 	if err != nil || !ok {
 		return store.Group{}, false, err
 	}
-	g, err := s.store.Group(r.Context(), id)
+	g, err = s.store.Group(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Group{}, false, nil
 	}
@@ -40,7 +41,7 @@ func (s *Sandbox) appGroupByID(r *http.Request, app store.App, id string) (store
 }
 
 func (s *Sandbox) handleShowGroup(r *http.Request, app store.App, _ params) (accountResult, error) {
-	g, ok, err := s.appGroupByID(r, app, r.PathValue("id"))
+	g, ok, err := s.appGroupByID(r.Context(), app.UID, r.PathValue("id"))
 	if err != nil {
 		return accountResult{}, err
 	}

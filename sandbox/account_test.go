@@ -504,6 +504,8 @@ func TestAccountRoutingAndBadInput(t *testing.T) {
 		{"JSON array", "POST", "/api/v1/account/bills", jsonType, `[1,2]`, 400, "request"},
 		{"JSON garbage", "POST", "/api/v1/account/bills", jsonType, `{"group_id":`, 400, "request"},
 		{"JSON trailing", "POST", "/api/v1/account/bills", jsonType, `{} {}`, 400, "request"},
+		{"JSON trailing bracket", "POST", "/api/v1/account/bills", jsonType, `{"group_id":"cld-1"}]`, 400, "request"},
+		{"JSON trailing brace", "POST", "/api/v1/account/bills", jsonType, `{"group_id":"cld-1"}}`, 400, "request"},
 		{"JSON nested twice", "POST", "/api/v1/account/bills", jsonType, `{"bill":{"x":{"y":1}}}`, 400, "request"},
 		{"JSON array value", "POST", "/api/v1/account/bills", jsonType, `{"group_id":["cld-1"]}`, 400, "request"},
 		{"XML body", "POST", "/api/v1/account/bills", "application/xml", `<bill/>`, 400, "request"},

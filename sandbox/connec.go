@@ -238,15 +238,8 @@ func (s *Sandbox) authorizeGroup(ctx context.Context, app store.App, groupUID st
 	if groupUID == "" || len(groupUID) > maxGroupUIDBytes {
 		return store.Group{}, deny
 	}
-	ok, err := s.store.AppHasGroup(ctx, app.UID, groupUID)
-	if err != nil {
-		return store.Group{}, err
-	}
-	if !ok {
-		return store.Group{}, deny
-	}
-	g, err := s.store.Group(ctx, groupUID)
-	if errors.Is(err, store.ErrNotFound) {
+	g, ok, err := s.appGroupByID(ctx, app.UID, groupUID)
+	if err == nil && !ok {
 		return store.Group{}, deny
 	}
 	return g, err
@@ -528,7 +521,7 @@ func decodeStrictJSON(b []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return errors.New(clipN(err.Error(), 120))
 	}
-	if dec.More() {
+	if !decodedAll(dec) {
 		return errors.New("data after the JSON value")
 	}
 	return nil

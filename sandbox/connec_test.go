@@ -260,6 +260,9 @@ func TestConnecBadInput(t *testing.T) {
 	}{
 		{"malformed JSON", "POST", "/api/v2/cld-1/people", `{"people":`, 400, "Bad request"},
 		{"trailing data", "POST", "/api/v2/cld-1/people", `{"people":{}} {}`, 400, "Bad request"},
+		{"trailing bracket", "POST", "/api/v2/cld-1/people", `{"people":{}}]`, 400, "Bad request"},
+		{"trailing brace", "POST", "/api/v2/cld-1/people", `{"people":{}}}`, 400, "Bad request"},
+		{"batch trailing bracket", "POST", "/batch", `{"ops":[{"method":"post","url":"/api/v2/cld-1/people/","params":{"people":{}}}]}]`, 400, "Bad request"},
 		{"wrong envelope", "POST", "/api/v2/cld-1/people", `{"person":{"first_name":"A"}}`, 400, "Bad request"},
 		{"entity not an object", "POST", "/api/v2/cld-1/people", `{"people":[1,2]}`, 400, "Bad request"},
 		{"null entity", "POST", "/api/v2/cld-1/people", `{"people":null}`, 400, "Bad request"},

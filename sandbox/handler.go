@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -115,6 +116,14 @@ func copyHeader(dst, src http.Header) {
 	for k, v := range src {
 		dst[k] = v
 	}
+}
+
+// decodedAll reports whether dec, after decoding one value, has nothing
+// left but white space. (dec.More is no such test: it is false before a
+// stray ']' or '}'.)
+func decodedAll(dec *json.Decoder) bool {
+	_, err := dec.Token()
+	return err == io.EOF
 }
 
 // writeJSON writes v as a JSON body with the given status.

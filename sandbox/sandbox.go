@@ -486,7 +486,7 @@ func (s *Sandbox) routes() *http.ServeMux {
 	mux.Handle("GET /{$}", s.pageHandler(s.handleAdmin))
 	mux.Handle("GET /admin", s.pageHandler(s.handleAdmin))
 	mux.Handle("POST /admin/users/{uid}/rotate_session", s.pageHandler(s.handleAdminRotate))
-	mux.Handle("POST /api/sandbox/v1/users/{uid}/rotate_session", s.jsonHandler(s.handleAPIRotate))
+	mux.Handle("POST /api/sandbox/v1/users/{uid}/rotate_session", s.adminAPI(s.handleAPIRotate))
 	s.accountRoutes(mux)
 	s.connecRoutes(mux)
 	s.webhookRoutes(mux)

@@ -22,11 +22,11 @@ func (s *Sandbox) webhookRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/groups/{uid}/remove", s.pageHandler(s.handleAdminRemoveGroup))
 	mux.Handle("POST /admin/groups/{group_uid}/users/{uid}/remove", s.pageHandler(s.handleAdminRemoveMember))
 
-	mux.Handle("GET /api/sandbox/v1/webhooks", s.jsonHandler(s.handleAPIWebhooks))
-	mux.Handle("GET /api/sandbox/v1/webhooks/{id}", s.jsonHandler(s.handleAPIWebhook))
-	mux.Handle("POST /api/sandbox/v1/webhooks/{id}/redeliver", s.jsonHandler(s.handleAPIRedeliver))
-	mux.Handle("DELETE /api/sandbox/v1/groups/{uid}", s.jsonHandler(s.handleAPIRemoveGroup))
-	mux.Handle("DELETE /api/sandbox/v1/groups/{group_uid}/users/{uid}", s.jsonHandler(s.handleAPIRemoveMember))
+	mux.Handle("GET /api/sandbox/v1/webhooks", s.adminAPI(s.handleAPIWebhooks))
+	mux.Handle("GET /api/sandbox/v1/webhooks/{id}", s.adminAPI(s.handleAPIWebhook))
+	mux.Handle("POST /api/sandbox/v1/webhooks/{id}/redeliver", s.adminAPI(s.handleAPIRedeliver))
+	mux.Handle("DELETE /api/sandbox/v1/groups/{uid}", s.adminAPI(s.handleAPIRemoveGroup))
+	mux.Handle("DELETE /api/sandbox/v1/groups/{group_uid}/users/{uid}", s.adminAPI(s.handleAPIRemoveMember))
 }
 
 // RemoveGroup deletes the group with its memberships (Connec! changes of the
@@ -249,9 +249,6 @@ func (s *Sandbox) deliveriesWithAttempts(ctx context.Context, f store.DeliveryFi
 
 // handleAPIWebhooks serves GET /api/sandbox/v1/webhooks[?state=&limit=].
 func (s *Sandbox) handleAPIWebhooks(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.checkEnvCredentials(r); err != nil {
-		return err
-	}
 	f, err := deliveryFilter(r)
 	if err != nil {
 		return err
@@ -270,9 +267,6 @@ func (s *Sandbox) handleAPIWebhooks(w http.ResponseWriter, r *http.Request) erro
 
 // handleAPIWebhook serves GET /api/sandbox/v1/webhooks/{id}.
 func (s *Sandbox) handleAPIWebhook(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.checkEnvCredentials(r); err != nil {
-		return err
-	}
 	return s.writeDelivery(w, r, r.PathValue("id"))
 }
 
@@ -295,9 +289,6 @@ func (s *Sandbox) writeDelivery(w http.ResponseWriter, r *http.Request, id strin
 // handleAPIRedeliver serves POST /api/sandbox/v1/webhooks/{id}/redeliver and
 // answers with the delivery, due now.
 func (s *Sandbox) handleAPIRedeliver(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.checkEnvCredentials(r); err != nil {
-		return err
-	}
 	id := r.PathValue("id")
 	if err := s.Redeliver(r.Context(), id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -310,9 +301,6 @@ func (s *Sandbox) handleAPIRedeliver(w http.ResponseWriter, r *http.Request) err
 
 // handleAPIRemoveGroup serves DELETE /api/sandbox/v1/groups/{uid}.
 func (s *Sandbox) handleAPIRemoveGroup(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.checkEnvCredentials(r); err != nil {
-		return err
-	}
 	uid := r.PathValue("uid")
 	ids, err := s.RemoveGroup(r.Context(), uid)
 	if errors.Is(err, store.ErrNotFound) {
@@ -328,9 +316,6 @@ func (s *Sandbox) handleAPIRemoveGroup(w http.ResponseWriter, r *http.Request) e
 // handleAPIRemoveMember serves DELETE
 // /api/sandbox/v1/groups/{group_uid}/users/{uid}.
 func (s *Sandbox) handleAPIRemoveMember(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.checkEnvCredentials(r); err != nil {
-		return err
-	}
 	group, user := r.PathValue("group_uid"), r.PathValue("uid")
 	ids, err := s.RemoveMember(r.Context(), group, user)
 	if errors.Is(err, store.ErrNotFound) {
